@@ -1,0 +1,119 @@
+from django.conf import settings
+from django.db import models
+
+from realestate.permissions import scoped
+
+
+@scoped(brokerage="pk")
+class Brokerage(models.Model):
+    """A real-estate brokerage: the tenant that owns every other record."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    license_number = models.CharField(max_length=50, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    website = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+@scoped(brokerage="brokerage")
+class Office(models.Model):
+    """A branch office of a brokerage."""
+
+    brokerage = models.ForeignKey(Brokerage, on_delete=models.CASCADE, related_name="offices")
+    name = models.CharField(max_length=200)
+    mls_office_id = models.CharField("MLS office ID", max_length=50, blank=True)
+    street_address = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state_or_province = models.CharField("state", max_length=2, blank=True)
+    postal_code = models.CharField(max_length=10, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["brokerage__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["brokerage", "name"], name="office_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+@scoped(brokerage="brokerage")
+class Team(models.Model):
+    """A group of agents who work together, usually under a team lead."""
+
+    brokerage = models.ForeignKey(Brokerage, on_delete=models.CASCADE, related_name="teams")
+    office = models.ForeignKey(
+        Office, on_delete=models.SET_NULL, null=True, blank=True, related_name="teams"
+    )
+    name = models.CharField(max_length=200)
+    lead = models.ForeignKey(
+        "Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="teams_led"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["brokerage", "name"], name="team_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+@scoped(brokerage="brokerage", owner="user")
+class Agent(models.Model):
+    """A person working for a brokerage: their licence, contact details and market."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent"
+    )
+    brokerage = models.ForeignKey(Brokerage, on_delete=models.PROTECT, related_name="agents")
+    office = models.ForeignKey(
+        Office, on_delete=models.SET_NULL, null=True, blank=True, related_name="agents"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members"
+    )
+    mls_agent_id = models.CharField("MLS agent ID", max_length=50, blank=True)
+    license_number = models.CharField(max_length=50, blank=True)
+    license_state = models.CharField(max_length=2, blank=True)
+    license_expires = models.DateField(null=True, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    photo = models.ImageField(upload_to="agents/", blank=True)
+    bio = models.TextField(blank=True)
+    market_areas = models.JSONField(
+        default=list, blank=True, help_text="Cities or postal codes this agent works."
+    )
+    specialties = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brokerage", "mls_agent_id"],
+                condition=~models.Q(mls_agent_id=""),
+                name="agent_unique_mls_id",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self):
+        return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def email(self):
+        return self.user.email

@@ -1,0 +1,119 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from agents.choices import Role
+from agents.models import Agent, Brokerage, Office, Team
+
+# Models a broker manages in the admin: the brokerage's people and its listings.
+BROKER_ADMIN_MODELS = {
+    "agents": ["brokerage", "office", "team", "agent"],
+    "properties": ["property", "propertymedia", "pricechange", "statuschange"],
+    "auditlog": ["logentry"],
+}
+BROKER_READ_ONLY = {("agents", "brokerage"): ["view", "change"], ("auditlog", "logentry"): ["view"]}
+
+
+def role_groups_sync():
+    """Create the role groups and give the broker group its admin permissions."""
+    groups = {}
+    for role in Role:
+        groups[role], _ = Group.objects.get_or_create(name=role.label)
+    wanted = []
+    for app_label, models in BROKER_ADMIN_MODELS.items():
+        for model in models:
+            actions = BROKER_READ_ONLY.get((app_label, model), ["view", "add", "change", "delete"])
+            wanted += [f"{action}_{model}" for action in actions]
+    perms = Permission.objects.filter(
+        content_type__app_label__in=BROKER_ADMIN_MODELS, codename__in=wanted
+    )
+    groups[Role.BROKER].permissions.set(perms)
+    return groups
+
+
+def brokerage_create(*, name, slug, **fields):
+    """Create a brokerage (the tenant)."""
+    brokerage = Brokerage(name=name, slug=slug, **fields)
+    brokerage.full_clean()
+    brokerage.save()
+    return brokerage
+
+
+def office_create(*, brokerage, name, **fields):
+    """Create an office of a brokerage."""
+    office = Office(brokerage=brokerage, name=name, **fields)
+    office.full_clean()
+    office.save()
+    return office
+
+
+def team_create(*, brokerage, name, office=None, lead=None):
+    """Create a team of agents in a brokerage."""
+    team = Team(brokerage=brokerage, name=name, office=office, lead=lead)
+    team.full_clean()
+    team.save()
+    return team
+
+
+@transaction.atomic
+def agent_create(
+    *,
+    brokerage,
+    username,
+    email="",
+    first_name="",
+    last_name="",
+    role=Role.AGENT,
+    password=None,
+    **profile,
+):
+    """Create a user and their agent profile in a brokerage, with a role."""
+    user_model = get_user_model()
+    user = user_model(username=username, email=email, first_name=first_name, last_name=last_name)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    agent = Agent(user=user, brokerage=brokerage, **profile)
+    agent.full_clean()
+    agent.save()
+    agent_set_role(agent=agent, role=role)
+    return agent
+
+
+@transaction.atomic
+def agent_set_role(*, agent, role):
+    """Put the agent's user in exactly one role group; brokers get the admin."""
+    role = Role(role)
+    groups = role_groups_sync()
+    user = agent.user
+    user.groups.remove(*[group for r, group in groups.items() if r != role])
+    user.groups.add(groups[role])
+    should_be_staff = role == Role.BROKER or user.is_superuser
+    if user.is_staff != should_be_staff:
+        user.is_staff = should_be_staff
+        user.save(update_fields=["is_staff"])
+    user.__dict__.pop("_actor_cache", None)
+    return agent
+
+
+AGENT_SELF_EDITABLE = ("phone", "bio", "photo", "market_areas", "specialties")
+
+
+@transaction.atomic
+def agent_update(*, agent, data, actor):
+    """Change an agent profile; an agent may edit only their own contact and market fields."""
+    from django.core.exceptions import PermissionDenied
+
+    from realestate.permissions import actor_for
+
+    is_broker = actor_for(actor).is_broker
+    for field, value in data.items():
+        if not is_broker and field not in AGENT_SELF_EDITABLE:
+            raise PermissionDenied(f"Only a broker can change {field}.")
+        setattr(agent, field, value)
+    agent.full_clean()
+    agent.save()
+    return agent

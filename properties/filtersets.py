@@ -1,0 +1,80 @@
+import django_filters
+from django import forms
+
+from properties.choices import PropertySubType, PropertyType, StandardStatus
+from properties.models import Property
+from properties.selectors import property_search
+from realestate.filters import StableOrderingFilter
+
+
+class PropertyFilterSet(django_filters.FilterSet):
+    """Listing filters shared by the listing page and the API."""
+
+    q = django_filters.CharFilter(method="filter_search", label="Search")
+    status = django_filters.MultipleChoiceFilter(
+        field_name="standard_status",
+        choices=StandardStatus.choices,
+        label="Status",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    property_type = django_filters.ChoiceFilter(choices=PropertyType.choices, label="Type")
+    property_sub_type = django_filters.ChoiceFilter(
+        choices=PropertySubType.choices, label="Sub-type"
+    )
+    city = django_filters.CharFilter(field_name="city", lookup_expr="iexact")
+    postal_code = django_filters.CharFilter(field_name="postal_code")
+    min_price = django_filters.NumberFilter(field_name="list_price", lookup_expr="gte")
+    max_price = django_filters.NumberFilter(field_name="list_price", lookup_expr="lte")
+    min_beds = django_filters.NumberFilter(field_name="bedrooms_total", lookup_expr="gte")
+    min_baths = django_filters.NumberFilter(
+        field_name="bathrooms_total_integer", lookup_expr="gte"
+    )
+    min_area = django_filters.NumberFilter(field_name="living_area", lookup_expr="gte")
+    max_area = django_filters.NumberFilter(field_name="living_area", lookup_expr="lte")
+    mine = django_filters.BooleanFilter(method="filter_mine", label="My listings only")
+    archived = django_filters.BooleanFilter(
+        method="filter_archived", label="Archived", widget=forms.NullBooleanSelect
+    )
+    sort = StableOrderingFilter(
+        fields=(
+            ("modification_timestamp", "updated"),
+            ("list_price", "price"),
+            ("bedrooms_total", "beds"),
+            ("living_area", "area"),
+            ("listing_contract_date", "listed"),
+        ),
+        field_labels={
+            "-modification_timestamp": "Recently updated",
+            "modification_timestamp": "Least recently updated",
+            "list_price": "Price: low to high",
+            "-list_price": "Price: high to low",
+            "-bedrooms_total": "Most bedrooms",
+            "-living_area": "Largest",
+            "-listing_contract_date": "Newest listings",
+        },
+        label="Sort",
+    )
+
+    class Meta:
+        model = Property
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        return property_search(queryset, value)
+
+    def filter_mine(self, queryset, name, value):
+        if value and self.request is not None:
+            return queryset.filter(list_agent__user=self.request.user)
+        return queryset
+
+    def filter_archived(self, queryset, name, value):
+        # Archived listings stay out of every list unless asked for.
+        return queryset.filter(archived_at__isnull=not value)
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        # An unbound filter set has no cleaned data: it shows the current listings.
+        if getattr(self.form, "cleaned_data", {}).get("archived") is None:
+            queryset = queryset.filter(archived_at__isnull=True)
+        return queryset

@@ -1,0 +1,329 @@
+"""Listings, their photos and their price and status history.
+
+Field names are the RESO Data Dictionary 2.0 names in snake case (``ListingKey`` is
+``listing_key``); ``properties.reso`` maps between the two.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from properties.choices import (
+    ChangeSource,
+    ListingSource,
+    MediaStatus,
+    PropertySubType,
+    PropertyType,
+    StandardStatus,
+)
+from realestate.permissions import scoped
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+@scoped(brokerage="brokerage", owner="list_agent__user")
+class Property(models.Model):
+    """A listing: a home for sale or lease, entered by the brokerage or received from an MLS."""
+
+    brokerage = models.ForeignKey(
+        "agents.Brokerage", on_delete=models.PROTECT, related_name="properties"
+    )
+    source = models.CharField(
+        max_length=10, choices=ListingSource.choices, default=ListingSource.LOCAL
+    )
+
+    # Identity
+    listing_key = models.CharField(max_length=64, help_text="RESO ListingKey")
+    listing_id = models.CharField("MLS number", max_length=64, blank=True, help_text="ListingId")
+    originating_system_name = models.CharField(max_length=100, blank=True)
+
+    # Status and type
+    standard_status = models.CharField(
+        max_length=24, choices=StandardStatus.choices, default=StandardStatus.ACTIVE
+    )
+    mls_status = models.CharField("MLS status", max_length=50, blank=True)
+    property_type = models.CharField(
+        max_length=24, choices=PropertyType.choices, default=PropertyType.RESIDENTIAL
+    )
+    property_sub_type = models.CharField(
+        max_length=32, choices=PropertySubType.choices, blank=True
+    )
+
+    # Address and location
+    street_number = models.CharField(max_length=20, blank=True)
+    street_dir_prefix = models.CharField("street direction", max_length=4, blank=True)
+    street_name = models.CharField(max_length=100)
+    street_suffix = models.CharField(max_length=20, blank=True)
+    unit_number = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100)
+    state_or_province = models.CharField("state", max_length=2)
+    postal_code = models.CharField(max_length=10)
+    county_or_parish = models.CharField("county", max_length=100, blank=True)
+    country = models.CharField(max_length=2, default="US")
+    subdivision_name = models.CharField("subdivision", max_length=100, blank=True)
+    latitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+
+    # Structure
+    bedrooms_total = models.PositiveSmallIntegerField("bedrooms", null=True, blank=True)
+    bathrooms_full = models.PositiveSmallIntegerField("full baths", null=True, blank=True)
+    bathrooms_half = models.PositiveSmallIntegerField("half baths", null=True, blank=True)
+    bathrooms_total_integer = models.PositiveSmallIntegerField(
+        "bathrooms", null=True, blank=True, help_text="Full plus half baths."
+    )
+    living_area = models.PositiveIntegerField(
+        "living area (sq ft)", null=True, blank=True
+    )
+    lot_size_square_feet = models.PositiveIntegerField("lot size (sq ft)", null=True, blank=True)
+    lot_size_acres = models.DecimalField(
+        "lot size (acres)", max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    year_built = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1600), MaxValueValidator(2100)]
+    )
+    stories_total = models.PositiveSmallIntegerField("stories", null=True, blank=True)
+    garage_spaces = models.PositiveSmallIntegerField(null=True, blank=True)
+    parking_total = models.PositiveSmallIntegerField("parking spaces", null=True, blank=True)
+
+    # Features (RESO lookup lists)
+    heating = models.JSONField(default=list, blank=True)
+    cooling = models.JSONField(default=list, blank=True)
+    view = models.JSONField(default=list, blank=True)
+    interior_features = models.JSONField(default=list, blank=True)
+    exterior_features = models.JSONField(default=list, blank=True)
+    appliances = models.JSONField(default=list, blank=True)
+    waterfront_yn = models.BooleanField("waterfront", default=False)
+    pool_private_yn = models.BooleanField("private pool", default=False)
+    fireplace_yn = models.BooleanField("fireplace", default=False)
+    association_fee = models.DecimalField("HOA fee", null=True, blank=True, **MONEY)
+    tax_annual_amount = models.DecimalField("annual taxes", null=True, blank=True, **MONEY)
+
+    # Price and dates
+    list_price = models.DecimalField(validators=[MinValueValidator(0)], **MONEY)
+    original_list_price = models.DecimalField(null=True, blank=True, **MONEY)
+    close_price = models.DecimalField(null=True, blank=True, **MONEY)
+    listing_contract_date = models.DateField("listing date", null=True, blank=True)
+    on_market_date = models.DateField(null=True, blank=True)
+    close_date = models.DateField(null=True, blank=True)
+    days_on_market = models.PositiveIntegerField(null=True, blank=True)
+
+    # Remarks and showing
+    public_remarks = models.TextField(blank=True)
+    private_remarks = models.TextField(blank=True, help_text="Agents only; never published.")
+    showing_instructions = models.TextField(blank=True)
+    virtual_tour_url_unbranded = models.URLField("virtual tour", blank=True, max_length=500)
+
+    # Listing agent and office
+    list_agent = models.ForeignKey(
+        "agents.Agent",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="listings",
+    )
+    list_office = models.ForeignKey(
+        "agents.Office",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="listings",
+    )
+    list_agent_mls_id = models.CharField("list agent MLS ID", max_length=50, blank=True)
+    list_office_mls_id = models.CharField("list office MLS ID", max_length=50, blank=True)
+
+    # Photos summary and change tracking
+    photos_count = models.PositiveSmallIntegerField(default=0)
+    photos_change_timestamp = models.DateTimeField(null=True, blank=True)
+    modification_timestamp = models.DateTimeField(default=timezone.now)
+    search_document = models.TextField(blank=True, editable=False)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "listing"
+        verbose_name_plural = "listings"
+        ordering = ["-modification_timestamp", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brokerage", "listing_key"], name="property_unique_listing_key"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["brokerage", "standard_status", "-modification_timestamp"],
+                name="property_status_recent",
+            ),
+            models.Index(fields=["brokerage", "-modification_timestamp"], name="property_recent"),
+            models.Index(fields=["brokerage", "city"], name="property_city"),
+            models.Index(fields=["brokerage", "postal_code"], name="property_postal_code"),
+            models.Index(fields=["brokerage", "list_price"], name="property_price"),
+            models.Index(fields=["list_agent", "-modification_timestamp"], name="property_agent"),
+        ]
+
+    def __str__(self):
+        return self.address_line
+
+    @property
+    def street_address(self):
+        parts = [
+            self.street_number,
+            self.street_dir_prefix,
+            self.street_name,
+            self.street_suffix,
+        ]
+        line = " ".join(p for p in parts if p)
+        return f"{line} #{self.unit_number}" if self.unit_number else line
+
+    @property
+    def address_line(self):
+        return f"{self.street_address}, {self.city}, {self.state_or_province} {self.postal_code}"
+
+    @property
+    def is_archived(self):
+        return self.archived_at is not None
+
+    @property
+    def current_days_on_market(self):
+        """Days on market as the MLS reports it, or counted from the on-market date."""
+        if self.days_on_market is not None:
+            return self.days_on_market
+        start = self.on_market_date or self.listing_contract_date
+        if start is None:
+            return None
+        end = self.close_date or timezone.localdate()
+        return max((end - start).days, 0)
+
+    @property
+    def map_url(self):
+        if self.latitude is None or self.longitude is None:
+            return ""
+        return (
+            "https://www.openstreetmap.org/?mlat="
+            f"{self.latitude}&mlon={self.longitude}#map=17/{self.latitude}/{self.longitude}"
+        )
+
+    def build_search_document(self):
+        """The text that full-text search matches: the address and the public remarks."""
+        return " ".join(
+            part
+            for part in (
+                self.street_address,
+                self.city,
+                self.state_or_province,
+                self.postal_code,
+                self.county_or_parish,
+                self.subdivision_name,
+                self.listing_id,
+                self.public_remarks,
+            )
+            if part
+        )
+
+
+def media_upload_to(instance, filename):
+    """Originals are stored under a generated name so that nothing is ever overwritten."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"listings/{instance.property_id}/{instance.uuid}/original.{extension}"
+
+
+@scoped(parent="property")
+class PropertyMedia(models.Model):
+    """One ordered photo of a listing: the original and its processed variants."""
+
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="media")
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    caption = models.CharField(max_length=200, blank=True)
+    media_key = models.CharField("RESO MediaKey", max_length=128, blank=True)
+    media_url = models.URLField("original URL", max_length=1000, blank=True)
+    media_modification_timestamp = models.DateTimeField(null=True, blank=True)
+    original = models.FileField(upload_to=media_upload_to, blank=True, max_length=300)
+    checksum = models.CharField("SHA-256", max_length=64, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    variants = models.JSONField(
+        default=dict, blank=True, help_text="Variant name to {format: storage path}."
+    )
+    status = models.CharField(
+        max_length=10, choices=MediaStatus.choices, default=MediaStatus.PENDING
+    )
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "listing photo"
+        ordering = ["property", "position", "pk"]
+        indexes = [models.Index(fields=["property", "position"], name="media_order")]
+
+    def __str__(self):
+        return self.caption or f"Photo {self.position + 1}"
+
+
+class HistoryEntry(models.Model):
+    """What every timeline row has: the listing, when, who and from where."""
+
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="%(class)ss")
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=10, choices=ChangeSource.choices)
+
+    class Meta:
+        abstract = True
+        ordering = ["-changed_at", "-pk"]
+
+
+@scoped(parent="property")
+class PriceChange(HistoryEntry):
+    """A change of a listing's list price; ``old_price`` is empty for the first price."""
+
+    old_price = models.DecimalField(null=True, blank=True, **MONEY)
+    new_price = models.DecimalField(**MONEY)
+
+    class Meta(HistoryEntry.Meta):
+        indexes = [models.Index(fields=["property", "-changed_at"], name="price_change_recent")]
+
+    def __str__(self):
+        return f"{self.old_price} → {self.new_price}"
+
+    @property
+    def delta(self):
+        return None if self.old_price is None else self.new_price - self.old_price
+
+
+@scoped(parent="property")
+class StatusChange(HistoryEntry):
+    """A change of a listing's standard status; ``old_status`` is empty for the first one."""
+
+    old_status = models.CharField(max_length=24, choices=StandardStatus.choices, blank=True)
+    new_status = models.CharField(max_length=24, choices=StandardStatus.choices)
+
+    class Meta(HistoryEntry.Meta):
+        indexes = [models.Index(fields=["property", "-changed_at"], name="status_change_recent")]
+
+    def __str__(self):
+        return f"{self.old_status or '—'} → {self.new_status}"

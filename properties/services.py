@@ -1,0 +1,248 @@
+"""Every write to listings and their photos, with the rules that go with it."""
+
+import hashlib
+import logging
+import uuid
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from agents.choices import Role
+from properties import images
+from properties.choices import ChangeSource, ListingSource, MediaStatus
+from properties.models import PriceChange, Property, PropertyMedia, StatusChange
+from realestate.permissions import CHANGE, VIEW, actor_for
+
+logger = logging.getLogger(__name__)
+
+# Fields a person may set on a listing; the rest belong to the system or the MLS sync.
+LISTING_EDITABLE_FIELDS = frozenset(
+    field.name
+    for field in Property._meta.get_fields()
+    if getattr(field, "editable", False)
+    and field.concrete
+    and field.name
+    not in {
+        "id",
+        "brokerage",
+        "source",
+        "listing_key",
+        "originating_system_name",
+        "photos_count",
+        "photos_change_timestamp",
+        "modification_timestamp",
+        "archived_at",
+        "created_by",
+        "created_at",
+        "updated_at",
+    }
+)
+
+
+def _check_fields(data):
+    unknown = set(data) - LISTING_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError(
+            {name: "This field cannot be set." for name in sorted(unknown)}, code="read_only"
+        )
+
+
+def _check_list_agent(*, listing, actor):
+    """An agent lists for themselves; brokers and assistants may list for anyone in the firm."""
+    agent = listing.list_agent
+    if agent is None:
+        return
+    if agent.brokerage_id != listing.brokerage_id:
+        raise ValidationError({"list_agent": "Choose an agent of your brokerage."})
+    who = actor_for(actor)
+    if not (who.is_broker or who.role == Role.ASSISTANT) and agent.user_id != actor.pk:
+        raise ValidationError({"list_agent": "You can only list properties for yourself."})
+    if listing.list_office_id is None and agent.office_id is not None:
+        listing.list_office_id = agent.office_id
+    if listing.list_office and listing.list_office.brokerage_id != listing.brokerage_id:
+        raise ValidationError({"list_office": "Choose an office of your brokerage."})
+
+
+@transaction.atomic
+def listing_create(*, data, actor):
+    """Create a brokerage listing with its first price and status in the timeline."""
+    who = actor_for(actor)
+    if not who.can_write or who.agent is None:
+        raise PermissionDenied("You cannot add listings.")
+    _check_fields(data)
+    listing = Property(
+        brokerage_id=who.brokerage_id,
+        source=ListingSource.LOCAL,
+        listing_key=f"{who.brokerage.slug}-{uuid.uuid4().hex[:12]}",
+        created_by=actor,
+        **data,
+    )
+    if listing.list_agent_id is None and not who.is_broker:
+        listing.list_agent = who.agent
+    if listing.original_list_price is None:
+        listing.original_list_price = listing.list_price
+    _check_list_agent(listing=listing, actor=actor)
+    listing.search_document = listing.build_search_document()
+    listing.full_clean()
+    listing.save()
+    now = listing.modification_timestamp
+    PriceChange.objects.create(
+        property=listing,
+        new_price=listing.list_price,
+        changed_at=now,
+        changed_by=actor,
+        source=ChangeSource.LOCAL,
+    )
+    StatusChange.objects.create(
+        property=listing,
+        new_status=listing.standard_status,
+        changed_at=now,
+        changed_by=actor,
+        source=ChangeSource.LOCAL,
+    )
+    return listing
+
+
+@transaction.atomic
+def listing_update(*, listing, data, actor, source=ChangeSource.LOCAL):
+    """Change a listing; a new price or status is written to its timeline."""
+    _check_fields(data)
+    old_price, old_status = listing.list_price, listing.standard_status
+    old_agent_id = listing.list_agent_id
+    for field, value in data.items():
+        setattr(listing, field, value)
+    if listing.list_agent_id != old_agent_id:
+        _check_list_agent(listing=listing, actor=actor)
+    listing.search_document = listing.build_search_document()
+    listing.modification_timestamp = timezone.now()
+    listing.full_clean()
+    listing.save()
+    now = listing.modification_timestamp
+    if listing.list_price != old_price:
+        PriceChange.objects.create(
+            property=listing,
+            old_price=old_price,
+            new_price=listing.list_price,
+            changed_at=now,
+            changed_by=actor,
+            source=source,
+        )
+    if listing.standard_status != old_status:
+        StatusChange.objects.create(
+            property=listing,
+            old_status=old_status,
+            new_status=listing.standard_status,
+            changed_at=now,
+            changed_by=actor,
+            source=source,
+        )
+    return listing
+
+
+@transaction.atomic
+def listing_archive(*, listing, actor):
+    """Take a listing off the agents' lists without losing it or its history."""
+    if listing.archived_at is None:
+        listing.archived_at = timezone.now()
+        listing.save(update_fields=["archived_at", "updated_at"])
+    return listing
+
+
+@transaction.atomic
+def listing_restore(*, listing, actor):
+    """Bring an archived listing back."""
+    if listing.archived_at is not None:
+        listing.archived_at = None
+        listing.save(update_fields=["archived_at", "updated_at"])
+    return listing
+
+
+def listing_share(*, listing, agent, actor, can_change=False):
+    """Share a listing with an agent of the same brokerage (view, and optionally change)."""
+    from guardian.shortcuts import assign_perm
+
+    if agent.brokerage_id != listing.brokerage_id:
+        raise ValidationError("Listings can only be shared within the brokerage.")
+    assign_perm(f"properties.{VIEW}_property", agent.user, listing)
+    if can_change:
+        assign_perm(f"properties.{CHANGE}_property", agent.user, listing)
+
+
+@transaction.atomic
+def media_add(*, listing, upload, actor, caption=""):
+    """Store an uploaded photo under a generated name and queue its variants."""
+    data = upload.read()
+    info = images.inspect_image(data)
+    position = (listing.media.aggregate(last=Max("position"))["last"] or -1) + 1
+    media = PropertyMedia(
+        property=listing,
+        position=position,
+        caption=caption,
+        checksum=hashlib.sha256(data).hexdigest(),
+        width=info.width,
+        height=info.height,
+    )
+    media.original.save(f"original.{info.extension}", ContentFile(data), save=False)
+    media.save()
+    _photos_changed(listing)
+    transaction.on_commit(lambda: _enqueue_media_processing(media.pk))
+    return media
+
+
+def _enqueue_media_processing(media_id):
+    from properties.tasks import media_process_task
+
+    media_process_task.delay(media_id=media_id)
+
+
+def media_process(*, media):
+    """Make the photo's variants and store them; a failure is recorded on the photo."""
+    try:
+        with media.original.open("rb") as original:
+            data = original.read()
+        rendered = images.render_variants(data)
+    except (OSError, ValidationError) as exc:
+        logger.warning("photo %s could not be processed: %s", media.pk, exc)
+        media.status = MediaStatus.FAILED
+        media.error = "; ".join(getattr(exc, "messages", [])) or str(exc)
+        media.save(update_fields=["status", "error"])
+        return media
+    variants = {}
+    base = media.original.name.rsplit("/", 1)[0]
+    for size, formats in rendered.items():
+        variants[size] = {}
+        for fmt, content in formats.items():
+            extension = "jpg" if fmt == "jpeg" else fmt
+            name = default_storage.save(f"{base}/{size}.{extension}", ContentFile(content))
+            variants[size][fmt] = name
+    old_names = [name for formats in media.variants.values() for name in formats.values()]
+    media.variants = variants
+    media.status = MediaStatus.READY
+    media.error = ""
+    media.save(update_fields=["variants", "status", "error"])
+    for name in old_names:
+        if name not in {n for formats in variants.values() for n in formats.values()}:
+            default_storage.delete(name)
+    return media
+
+
+@transaction.atomic
+def media_delete(*, media, actor):
+    """Remove a photo and its stored files."""
+    listing = media.property
+    names = [name for formats in media.variants.values() for name in formats.values()]
+    if media.original:
+        names.append(media.original.name)
+    media.delete()
+    _photos_changed(listing)
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
+
+
+def _photos_changed(listing):
+    listing.photos_count = listing.media.count()
+    listing.photos_change_timestamp = timezone.now()
+    listing.save(update_fields=["photos_count", "photos_change_timestamp", "updated_at"])

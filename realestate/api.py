@@ -1,0 +1,57 @@
+"""The base of every API endpoint: scoped querysets, pagination and error shapes."""
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, viewsets
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from realestate.permissions import CHANGE, DELETE, VIEW, can, can_add, restrict
+
+
+def required_action(request):
+    """What a request does to the object it names: view, change or delete."""
+    if request.method in SAFE_METHODS:
+        return VIEW
+    return DELETE if request.method == "DELETE" else CHANGE
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """A viewset whose rows go through ``restrict()``.
+
+    A row the caller may not see is a 404; a row they may see but not change is a 403.
+    Subclasses call services in ``perform_create``/``perform_update``/``perform_destroy``.
+    """
+
+    def get_queryset(self):
+        return restrict(super().get_queryset(), self.request.user, VIEW)
+
+    def get_object(self):
+        obj = super().get_object()
+        action = required_action(self.request)
+        if action != VIEW and not can(self.request.user, obj, action):
+            self.permission_denied(self.request, message="You cannot change this record.")
+        return obj
+
+    def check_add_permission(self):
+        if not can_add(self.request.user, self.get_queryset().model):
+            self.permission_denied(self.request, message="You cannot add records here.")
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus Django's ValidationError as a 400 with field errors."""
+    if isinstance(exc, DjangoValidationError):
+        non_field_key = api_settings.NON_FIELD_ERRORS_KEY
+        if hasattr(exc, "error_dict"):
+            detail = {
+                (non_field_key if field == NON_FIELD_ERRORS else field): messages
+                for field, messages in exc.message_dict.items()
+            }
+        else:
+            detail = {non_field_key: exc.messages}
+        exc = exceptions.ValidationError(detail=detail)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(detail=str(exc) or None)
+    return drf_exception_handler(exc, context)
