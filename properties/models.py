@@ -8,7 +8,9 @@ import uuid
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.files.storage import default_storage
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from properties.choices import (
@@ -186,6 +188,9 @@ class Property(models.Model):
     def __str__(self):
         return self.address_line
 
+    def get_absolute_url(self):
+        return reverse("properties:detail", args=[self.pk])
+
     @property
     def street_address(self):
         parts = [
@@ -280,6 +285,15 @@ class PropertyMedia(models.Model):
 
     def __str__(self):
         return self.caption or f"Photo {self.position + 1}"
+
+    def variant_url(self, size, fmt="jpeg"):
+        """URL of a stored variant, else the original, else the MLS URL."""
+        name = self.variants.get(size, {}).get(fmt)
+        if name:
+            return default_storage.url(name)
+        if self.original:
+            return self.original.url
+        return self.media_url
 
 
 class HistoryEntry(models.Model):
