@@ -26,9 +26,7 @@ class PropertyFilterSet(django_filters.FilterSet):
     min_price = django_filters.NumberFilter(field_name="list_price", lookup_expr="gte")
     max_price = django_filters.NumberFilter(field_name="list_price", lookup_expr="lte")
     min_beds = django_filters.NumberFilter(field_name="bedrooms_total", lookup_expr="gte")
-    min_baths = django_filters.NumberFilter(
-        field_name="bathrooms_total_integer", lookup_expr="gte"
-    )
+    min_baths = django_filters.NumberFilter(field_name="bathrooms_total_integer", lookup_expr="gte")
     min_area = django_filters.NumberFilter(field_name="living_area", lookup_expr="gte")
     max_area = django_filters.NumberFilter(field_name="living_area", lookup_expr="lte")
     mine = django_filters.BooleanFilter(method="filter_mine", label="My listings only")

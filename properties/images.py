@@ -25,7 +25,10 @@ VARIANT_SIZES = {
     "medium": (800, 600),
     "thumbnail": (200, 150),
 }
-VARIANT_FORMATS = {"jpeg": ("JPEG", {"quality": 82}), "webp": ("WEBP", {"quality": 80, "method": 2})}
+VARIANT_FORMATS = {
+    "jpeg": ("JPEG", {"quality": 82}),
+    "webp": ("WEBP", {"quality": 80, "method": 2}),
+}
 
 
 @dataclass(frozen=True)

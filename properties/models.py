@@ -7,8 +7,8 @@ Field names are the RESO Data Dictionary 2.0 names in snake case (``ListingKey``
 import uuid
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.core.files.storage import default_storage
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -50,9 +50,7 @@ class Property(models.Model):
     property_type = models.CharField(
         max_length=24, choices=PropertyType.choices, default=PropertyType.RESIDENTIAL
     )
-    property_sub_type = models.CharField(
-        max_length=32, choices=PropertySubType.choices, blank=True
-    )
+    property_sub_type = models.CharField(max_length=32, choices=PropertySubType.choices, blank=True)
 
     # Address and location
     street_number = models.CharField(max_length=20, blank=True)
@@ -88,9 +86,7 @@ class Property(models.Model):
     bathrooms_total_integer = models.PositiveSmallIntegerField(
         "bathrooms", null=True, blank=True, help_text="Full plus half baths."
     )
-    living_area = models.PositiveIntegerField(
-        "living area (sq ft)", null=True, blank=True
-    )
+    living_area = models.PositiveIntegerField("living area (sq ft)", null=True, blank=True)
     lot_size_square_feet = models.PositiveIntegerField("lot size (sq ft)", null=True, blank=True)
     lot_size_acres = models.DecimalField(
         "lot size (acres)", max_digits=10, decimal_places=4, null=True, blank=True

@@ -47,7 +47,7 @@ def _check_fields(data):
     unknown = set(data) - LISTING_EDITABLE_FIELDS
     if unknown:
         raise ValidationError(
-            {name: "This field cannot be set." for name in sorted(unknown)}, code="read_only"
+            dict.fromkeys(sorted(unknown), "This field cannot be set."), code="read_only"
         )
 
 

@@ -45,7 +45,11 @@ class ObjectListView(ScopedMixin, FilterView):
 
     def get_paginate_by(self, queryset):
         size = self.request.GET.get("page_size", "")
-        return int(size) if size.isdigit() and int(size) in self.page_size_options else self.paginate_by
+        return (
+            int(size)
+            if size.isdigit() and int(size) in self.page_size_options
+            else self.paginate_by
+        )
 
     def get_template_names(self):
         if self.request.htmx and self.partial_template_name:

@@ -51,7 +51,9 @@ def test_viewer_reads_but_changes_nothing(personas, listings):
 def test_listing_shared_for_change_becomes_editable_for_the_colleague(personas, listings):
     listing = listings["agent"]
     assert not can(personas.colleague.user, listing, CHANGE)
-    listing_share(listing=listing, agent=personas.colleague, actor=personas.agent.user, can_change=True)
+    listing_share(
+        listing=listing, agent=personas.colleague, actor=personas.agent.user, can_change=True
+    )
     assert can(personas.colleague.user, listing, CHANGE)
     assert not can(personas.colleague.user, listings["stranger"], CHANGE)
 

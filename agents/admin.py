@@ -1,0 +1,161 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+
+from agents.choices import Role
+from agents.models import Agent, Brokerage, Office, Team
+from agents.selectors import agent_role_for_user
+from agents.services import agent_create, agent_set_role
+from realestate.admin import BrokerageScopedAdmin
+from realestate.permissions import actor_for
+
+
+@admin.register(Brokerage)
+class BrokerageAdmin(BrokerageScopedAdmin):
+    list_display = ["name", "slug", "license_number", "phone", "created_at"]
+    search_fields = ["name", "slug", "license_number"]
+    readonly_fields = ["created_at"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if request.user.is_superuser else [*fields, "slug"]
+
+
+@admin.register(Office)
+class OfficeAdmin(BrokerageScopedAdmin):
+    list_display = ["name", "brokerage", "city", "state_or_province", "phone"]
+    list_filter = ["brokerage", "state_or_province"]
+    list_select_related = ["brokerage"]
+    search_fields = ["name", "city", "postal_code", "mls_office_id"]
+
+
+@admin.register(Team)
+class TeamAdmin(BrokerageScopedAdmin):
+    list_display = ["name", "brokerage", "office", "lead"]
+    list_filter = ["brokerage", "office"]
+    list_select_related = ["brokerage", "office", "lead__user"]
+    search_fields = ["name"]
+
+
+class AgentAdminForm(forms.ModelForm):
+    """The agent profile, with the person's role and, when adding, their login."""
+
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.AGENT)
+    username = forms.CharField(max_length=150, required=False)
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(required=False)
+
+    class Meta:
+        model = Agent
+        fields = [
+            "brokerage",
+            "office",
+            "team",
+            "is_active",
+            "license_number",
+            "license_state",
+            "license_expires",
+            "mls_agent_id",
+            "phone",
+            "photo",
+            "bio",
+            "market_areas",
+            "specialties",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            _, role = agent_role_for_user(user=self.instance.user)
+            self.initial["role"] = role
+            for name in ("username", "first_name", "last_name", "email"):
+                self.fields[name].disabled = True
+                self.initial[name] = getattr(self.instance.user, name)
+        else:
+            self.fields["username"].required = True
+
+
+@admin.register(Agent)
+class AgentAdmin(BrokerageScopedAdmin):
+    form = AgentAdminForm
+    list_display = ["name", "brokerage", "office", "team", "license_number", "license_expires"]
+    list_filter = ["brokerage", "office", "team", "is_active", "license_state"]
+    list_select_related = ["user", "brokerage", "office", "team"]
+    search_fields = [
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "user__email",
+        "license_number",
+        "mls_agent_id",
+    ]
+    readonly_fields = ["created_at"]
+    actions = ["make_agent", "make_assistant", "make_viewer", "make_broker"]
+    fieldsets = [
+        ("Person", {"fields": ["username", "first_name", "last_name", "email", "role"]}),
+        ("Brokerage", {"fields": ["brokerage", "office", "team", "is_active"]}),
+        (
+            "Licence",
+            {"fields": ["license_number", "license_state", "license_expires", "mls_agent_id"]},
+        ),
+        ("Profile", {"fields": ["phone", "photo", "bio", "market_areas", "specialties"]}),
+        ("Record", {"fields": ["created_at"]}),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        if request.user.is_superuser:
+            return self.fieldsets
+        return [
+            (name, {"fields": [f for f in opts["fields"] if f != "brokerage"]})
+            for name, opts in self.fieldsets
+        ]
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        role = form.cleaned_data["role"]
+        if change:
+            super().save_model(request, obj, form, change)
+            agent_set_role(agent=obj, role=role)
+            return
+        brokerage = obj.brokerage if request.user.is_superuser else None
+        profile = {
+            field: form.cleaned_data[field]
+            for field in form.cleaned_data
+            if field not in {"role", "username", "first_name", "last_name", "email", "brokerage"}
+        }
+        created = agent_create(
+            brokerage=brokerage or actor_for(request.user).brokerage,
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            first_name=form.cleaned_data["first_name"],
+            last_name=form.cleaned_data["last_name"],
+            role=role,
+            **profile,
+        )
+        obj.pk = created.pk
+        obj.user = created.user
+
+    def _set_role(self, request, queryset, role):
+        for agent in queryset.select_related("user"):
+            agent_set_role(agent=agent, role=role)
+        self.message_user(
+            request, f"{queryset.count()} agent(s) are now {role.label}.", messages.SUCCESS
+        )
+
+    @admin.action(description="Make selected people agents")
+    def make_agent(self, request, queryset):
+        self._set_role(request, queryset, Role.AGENT)
+
+    @admin.action(description="Make selected people assistants")
+    def make_assistant(self, request, queryset):
+        self._set_role(request, queryset, Role.ASSISTANT)
+
+    @admin.action(description="Make selected people viewers (read-only)")
+    def make_viewer(self, request, queryset):
+        self._set_role(request, queryset, Role.VIEWER)
+
+    @admin.action(description="Make selected people brokers (admin access)")
+    def make_broker(self, request, queryset):
+        self._set_role(request, queryset, Role.BROKER)

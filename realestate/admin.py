@@ -1,0 +1,54 @@
+"""The broker's back office: admin classes that only ever show the broker's brokerage."""
+
+from django.contrib import admin
+
+from realestate.permissions import CHANGE, DELETE, VIEW, _scopes, actor_for, can, restrict
+
+
+class BrokerageScopedAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose rows, choices and permissions go through ``restrict()``.
+
+    A superuser sees every brokerage; a broker sees and manages only their own.
+    """
+
+    def get_queryset(self, request):
+        return restrict(super().get_queryset(request), request.user, VIEW)
+
+    def has_view_permission(self, request, obj=None):
+        allowed = super().has_view_permission(request, obj)
+        return allowed and (obj is None or can(request.user, obj, VIEW))
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or can(request.user, obj, CHANGE))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or can(request.user, obj, DELETE))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if related in _scopes:
+            kwargs["queryset"] = restrict(related._default_manager.all(), request.user, VIEW)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_list_filter(self, request):
+        filters = list(super().get_list_filter(request))
+        if not request.user.is_superuser:
+            # A broker has one brokerage: filtering by it is noise.
+            filters = [f for f in filters if f != "brokerage" and f != "property__brokerage"]
+        return filters
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser and "brokerage" in self._form_field_names():
+            fields.append("brokerage")
+        return fields
+
+    def _form_field_names(self):
+        return {field.name for field in self.model._meta.fields}
+
+    def save_model(self, request, obj, form, change):
+        if not change and not request.user.is_superuser and hasattr(obj, "brokerage_id"):
+            obj.brokerage_id = actor_for(request.user).brokerage_id
+        super().save_model(request, obj, form, change)
