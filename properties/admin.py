@@ -9,12 +9,13 @@ from properties.services import (
     listing_update,
 )
 from properties.tasks import media_process_task
-from realestate.admin import BrokerageScopedAdmin
+from realestate.admin import FORMFIELD_OVERRIDES, BrokerageScopedAdmin
 
 
 class PropertyMediaInline(admin.TabularInline):
     model = PropertyMedia
     extra = 0
+    formfield_overrides = FORMFIELD_OVERRIDES
     fields = ["position", "caption", "status", "media_key", "media_url", "error"]
     readonly_fields = ["status", "media_key", "media_url", "error"]
     show_change_link = True

@@ -1,8 +1,13 @@
 """The broker's back office: admin classes that only ever show the broker's brokerage."""
 
 from django.contrib import admin
+from django.db import models
 
 from realestate.permissions import CHANGE, DELETE, VIEW, _scopes, actor_for, can, restrict
+
+
+# Web addresses typed without a scheme are https.
+FORMFIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
 
 
 class BrokerageScopedAdmin(admin.ModelAdmin):
@@ -10,6 +15,8 @@ class BrokerageScopedAdmin(admin.ModelAdmin):
 
     A superuser sees every brokerage; a broker sees and manages only their own.
     """
+
+    formfield_overrides = FORMFIELD_OVERRIDES
 
     def get_queryset(self, request):
         return restrict(super().get_queryset(request), request.user, VIEW)

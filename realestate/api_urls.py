@@ -1,7 +1,20 @@
 """The one API router: every app registers its viewsets here."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenVerifyView
+
+from agents.api.views import AgentViewSet, MeView
+from properties.api.views import PropertyViewSet
 
 router = DefaultRouter()
+router.register("properties", PropertyViewSet, basename="property")
+router.register("agents", AgentViewSet, basename="agent")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("auth/token/", TokenObtainPairView.as_view(), name="token-obtain"),
+    path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+    path("auth/token/verify/", TokenVerifyView.as_view(), name="token-verify"),
+    path("me/", MeView.as_view(), name="me"),
+    *router.urls,
+]

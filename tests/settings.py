@@ -7,7 +7,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-used-only-by-the-test-suite
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="crm-tests-"))
 
 from realestate.settings import *  # noqa: E402,F403
-from realestate.settings import STORAGES, VAR_DIR  # noqa: E402
+from realestate.settings import STATIC_ROOT, STORAGES, VAR_DIR  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -24,3 +24,4 @@ CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 MEDIA_ROOT = VAR_DIR / "media"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,61 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "SECRET_KEY": "p9-w3k!x7$zq2@r5t8y1u4i6o0p3a5s7d9f2g4h6j8k1l3z5x7c9v2b4n6m8q1w3e5",
+    "ALLOWED_HOSTS": "crm.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://crm.example.com",
+}
+
+
+def run_manage(*args, env):
+    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_deploy_checks_pass_with_production_environment(tmp_path):
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={**PRODUCTION_ENV, "VAR_DIR": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    env = {**PRODUCTION_ENV, "SECRET_KEY": "", "VAR_DIR": str(tmp_path)}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_s3_storage_is_used_when_a_bucket_is_configured(tmp_path):
+    env = {
+        **PRODUCTION_ENV,
+        "VAR_DIR": str(tmp_path),
+        "AWS_STORAGE_BUCKET_NAME": "listing-photos",
+        "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+    }
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.core.files.storage import default_storage as s; "
+        "s._setup(); print(type(s._wrapped).__name__, s.bucket_name, s.file_overwrite)",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["S3Storage", "listing-photos", "False"]
