@@ -24,11 +24,13 @@ REDIS_URL = os.environ.get("CELERY_TEST_BROKER_URL", "")
 def filesystem_broker(tmp_path):
     folder = tmp_path / "queue"
     folder.mkdir()
+    (tmp_path / "control").mkdir()
     return {
         "broker_url": "filesystem://",
         "broker_transport_options": {
             "data_folder_in": str(folder),
             "data_folder_out": str(folder),
+            "control_folder": str(tmp_path / "control"),
             "store_processed": False,
         },
         "result_backend": f"file://{tmp_path}",
