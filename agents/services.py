@@ -107,8 +107,10 @@ def agent_update(*, agent, data, actor):
     """Change an agent profile; an agent may edit only their own contact and market fields."""
     from django.core.exceptions import PermissionDenied
 
-    from realestate.permissions import actor_for
+    from realestate.permissions import CHANGE, actor_for, can
 
+    if not can(actor, agent, CHANGE):
+        raise PermissionDenied("You cannot change this agent.")
     is_broker = actor_for(actor).is_broker
     for field, value in data.items():
         if not is_broker and field not in AGENT_SELF_EDITABLE:
