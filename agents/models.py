@@ -1,6 +1,9 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 
+from properties.images import validate_uploaded_image
 from realestate.permissions import scoped
 
 
@@ -69,6 +72,12 @@ class Team(models.Model):
         return self.name
 
 
+def agent_photo_upload_to(instance, filename):
+    """Agent photos are stored under a generated name so that nothing is overwritten."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    return f"agents/{uuid.uuid4().hex}.{extension}"
+
+
 @scoped(brokerage="brokerage", owner="user")
 class Agent(models.Model):
     """A person working for a brokerage: their licence, contact details and market."""
@@ -88,7 +97,9 @@ class Agent(models.Model):
     license_state = models.CharField(max_length=2, blank=True)
     license_expires = models.DateField(null=True, blank=True)
     phone = models.CharField(max_length=30, blank=True)
-    photo = models.ImageField(upload_to="agents/", blank=True)
+    photo = models.FileField(
+        upload_to=agent_photo_upload_to, blank=True, validators=[validate_uploaded_image]
+    )
     bio = models.TextField(blank=True)
     market_areas = models.JSONField(
         default=list, blank=True, help_text="Cities or postal codes this agent works."

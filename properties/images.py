@@ -101,6 +101,20 @@ def inspect_image(data: bytes) -> ImageInfo:
     return ImageInfo(format=image.format, width=width, height=height)
 
 
+def validate_uploaded_image(value):
+    """Model field validator: a newly uploaded file must pass :func:`inspect_image`.
+
+    Use it with a ``FileField`` rather than an ``ImageField``, whose form field decodes the
+    whole image before any of our limits apply. Stored files are not read again.
+    """
+    if getattr(value, "_committed", True):
+        return
+    value.seek(0)
+    data = value.read()
+    value.seek(0)
+    inspect_image(data)
+
+
 def render_variants(data: bytes) -> dict[str, dict[str, bytes]]:
     """Encode every variant size in every variant format: ``{size: {format: bytes}}``."""
     image = _open(data)

@@ -141,3 +141,18 @@ def test_a_photo_that_cannot_be_processed_is_marked_failed(personas):
     assert media.status == MediaStatus.FAILED
     assert media.error
     assert media.variant_url("thumbnail") == media.original.url
+
+
+@pytest.mark.django_db
+def test_an_agent_photo_is_checked_before_it_is_decoded(personas):
+    buffer = io.BytesIO()
+    Image.new("1", (20_000, 20_000)).save(buffer, "PNG", optimize=True)
+    personas.agent.photo = SimpleUploadedFile("me.png", buffer.getvalue())
+    with pytest.raises(ValidationError) as error:
+        personas.agent.full_clean()
+    assert "photo" in error.value.message_dict
+    personas.agent.photo = SimpleUploadedFile("me.jpg", image_bytes("JPEG", (300, 300)))
+    personas.agent.full_clean()
+    personas.agent.save()
+    assert personas.agent.photo.name.startswith("agents/")
+    assert "me" not in personas.agent.photo.name
