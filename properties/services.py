@@ -177,7 +177,8 @@ def media_add(*, listing, upload, actor, caption=""):
     """Store an uploaded photo under a generated name and queue its variants."""
     data = upload.read()
     info = images.inspect_image(data)
-    position = (listing.media.aggregate(last=Max("position"))["last"] or -1) + 1
+    last = PropertyMedia.objects.filter(property=listing).aggregate(last=Max("position"))["last"]
+    position = 0 if last is None else last + 1
     media = PropertyMedia(
         property=listing,
         position=position,
@@ -243,6 +244,7 @@ def media_delete(*, media, actor):
 
 
 def _photos_changed(listing):
-    listing.photos_count = listing.media.count()
+    # Counted in the database: the listing may carry a prefetched, now stale, photo list.
+    listing.photos_count = PropertyMedia.objects.filter(property=listing).count()
     listing.photos_change_timestamp = timezone.now()
     listing.save(update_fields=["photos_count", "photos_change_timestamp", "updated_at"])

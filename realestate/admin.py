@@ -3,8 +3,7 @@
 from django.contrib import admin
 from django.db import models
 
-from realestate.permissions import CHANGE, DELETE, VIEW, _scopes, actor_for, can, restrict
-
+from realestate.permissions import CHANGE, DELETE, VIEW, actor_for, can, is_scoped, restrict
 
 # Web addresses typed without a scheme are https.
 FORMFIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
@@ -35,7 +34,7 @@ class BrokerageScopedAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model
-        if related in _scopes:
+        if is_scoped(related):
             kwargs["queryset"] = restrict(related._default_manager.all(), request.user, VIEW)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

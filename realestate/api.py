@@ -3,7 +3,7 @@
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, viewsets
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -28,9 +28,13 @@ class ScopedViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return restrict(super().get_queryset(), self.request.user, VIEW)
 
+    def get_required_action(self):
+        """What this request does to the object it names; override for custom actions."""
+        return required_action(self.request)
+
     def get_object(self):
         obj = super().get_object()
-        action = required_action(self.request)
+        action = self.get_required_action()
         if action != VIEW and not can(self.request.user, obj, action):
             self.permission_denied(self.request, message="You cannot change this record.")
         return obj
@@ -38,6 +42,16 @@ class ScopedViewSet(viewsets.GenericViewSet):
     def check_add_permission(self):
         if not can_add(self.request.user, self.get_queryset().model):
             self.permission_denied(self.request, message="You cannot add records here.")
+
+
+class VisibleRowField(serializers.PrimaryKeyRelatedField):
+    """A related row chosen by id among the rows the caller may see.
+
+    Another brokerage's row answers "does not exist", exactly like an id that was never used.
+    """
+
+    def get_queryset(self):
+        return restrict(super().get_queryset(), self.context["request"].user)
 
 
 def exception_handler(exc, context):

@@ -46,6 +46,10 @@ def scoped(**scope_kwargs):
     return register
 
 
+def is_scoped(model) -> bool:
+    return model in _scopes
+
+
 def scope_for(model) -> Scope:
     try:
         return _scopes[model]

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -49,3 +50,11 @@ def _isolated_media(settings, tmp_path):
             "OPTIONS": {"location": tmp_path / "media", "base_url": "/media/"},
         },
     }
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle counters and other cached state never leak from one test to the next."""
+    cache.clear()
+    yield
+    cache.clear()
