@@ -41,14 +41,18 @@ class PropertyFilterSet(django_filters.FilterSet):
             ("living_area", "area"),
             ("listing_contract_date", "listed"),
         ),
+        # Ascending labels are keyed by field, descending ones by the URL value.
         field_labels={
-            "-modification_timestamp": "Recently updated",
+            "-updated": "Recently updated",
             "modification_timestamp": "Least recently updated",
+            "-listed": "Newest listings",
+            "listing_contract_date": "Oldest listings",
             "list_price": "Price: low to high",
-            "-list_price": "Price: high to low",
-            "-bedrooms_total": "Most bedrooms",
-            "-living_area": "Largest",
-            "-listing_contract_date": "Newest listings",
+            "-price": "Price: high to low",
+            "-beds": "Most bedrooms",
+            "bedrooms_total": "Fewest bedrooms",
+            "-area": "Largest",
+            "living_area": "Smallest",
         },
         label="Sort",
     )

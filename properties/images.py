@@ -62,18 +62,29 @@ def _open(data: bytes) -> Image.Image:
             ) from exc
 
 
+def _file_size(size: int) -> str:
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
+def check_file_size(size: int) -> None:
+    """Refuse a photo over the byte limit, before any of it is read."""
+    max_bytes = settings.LISTING_PHOTO_MAX_BYTES
+    if size > max_bytes:
+        raise ValidationError(
+            f"The file is {_file_size(size)}; photos may be at most {_file_size(max_bytes)}.",
+            code="file_too_large",
+        )
+
+
 def inspect_image(data: bytes) -> ImageInfo:
     """Check that ``data`` is a whole JPEG, PNG or WebP within our size limits.
 
     Raises ``ValidationError`` with a message a person can act on.
     """
-    max_bytes = settings.LISTING_PHOTO_MAX_BYTES
-    if len(data) > max_bytes:
-        raise ValidationError(
-            f"The file is {len(data) // (1024 * 1024)} MB; photos may be at most "
-            f"{max_bytes // (1024 * 1024)} MB.",
-            code="file_too_large",
-        )
+    check_file_size(len(data))
     if not data:
         raise ValidationError("The file is empty.", code="empty")
     image = _open(data)
@@ -87,7 +98,7 @@ def inspect_image(data: bytes) -> ImageInfo:
     if width * height > max_pixels:
         raise ValidationError(
             f"The image is {width}×{height} pixels; photos may have at most "
-            f"{max_pixels // 1_000_000} megapixels.",
+            f"{max_pixels / 1_000_000:g} megapixels.",
             code="image_too_large",
         )
     # Decode once to catch truncated or corrupt data; JPEG decodes at a reduced scale.

@@ -226,6 +226,16 @@ class Property(models.Model):
             f"{self.latitude}&mlon={self.longitude}#map=17/{self.latitude}/{self.longitude}"
         )
 
+    @property
+    def primary_photo(self):
+        """The first photo, from the prefetched ``media`` when the query prefetched it."""
+        return next(iter(self.media.all()), None)
+
+    @property
+    def thumbnail_url(self):
+        photo = self.primary_photo
+        return photo.thumbnail_url() if photo else ""
+
     def build_search_document(self):
         """The text that full-text search matches: the address and the public remarks."""
         return " ".join(
@@ -281,6 +291,16 @@ class PropertyMedia(models.Model):
 
     def __str__(self):
         return self.caption or f"Photo {self.position + 1}"
+
+    # Plain methods (templates call them): ``property`` here is the listing foreign key.
+    def thumbnail_url(self):
+        return self.variant_url("thumbnail")
+
+    def medium_url(self):
+        return self.variant_url("medium")
+
+    def large_url(self):
+        return self.variant_url("large")
 
     def variant_url(self, size, fmt="jpeg"):
         """URL of a stored variant, else the original, else the MLS URL."""

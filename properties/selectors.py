@@ -3,7 +3,7 @@ from datetime import datetime
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from properties.choices import StandardStatus
 from properties.models import PriceChange, Property, StatusChange
@@ -35,11 +35,29 @@ def property_search(queryset, text):
     return queryset.filter(condition)
 
 
+def property_cards():
+    """Listings with what a listing card shows: agent, office and ordered photos."""
+    return Property.objects.select_related("list_agent__user", "list_office").prefetch_related(
+        "media"
+    )
+
+
 def property_list(*, user):
     """Listings the user may see, with what a listing card shows."""
-    return restrict(
-        Property.objects.select_related("list_agent__user", "list_office"), user
-    ).prefetch_related("media")
+    return restrict(property_cards(), user)
+
+
+def property_status_counts(*, listings):
+    """``[(status, label, count)]`` of these listings, in the RESO status order."""
+    counts = dict(
+        listings.order_by()
+        .values_list("standard_status")
+        .annotate(count=Count("pk"))
+        .values_list("standard_status", "count")
+    )
+    return [
+        (value, label, counts[value]) for value, label in StandardStatus.choices if value in counts
+    ]
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,7 @@ class TimelineEntry:
     new: object
     changed_by: object
     source: str
+    listing: object = None
 
     @property
     def old_label(self):
@@ -62,16 +81,46 @@ class TimelineEntry:
         return StandardStatus(self.new).label if self.kind == "status" else self.new
 
 
+def property_recent_changes(*, user, limit=10):
+    """The newest price and status changes of listings the user may see, newest first."""
+    newest = ("-changed_at", "-pk")
+    prices = restrict(PriceChange.objects.select_related("property", "changed_by"), user)
+    statuses = restrict(StatusChange.objects.select_related("property", "changed_by"), user)
+    entries = [_price_entry(c, c.property) for c in prices.order_by(*newest)[:limit]]
+    entries += [_status_entry(c, c.property) for c in statuses.order_by(*newest)[:limit]]
+    entries.sort(key=lambda entry: (entry.changed_at, entry.kind == "price"), reverse=True)
+    return entries[:limit]
+
+
+def _price_entry(change, listing):
+    return TimelineEntry(
+        "price",
+        change.changed_at,
+        change.old_price,
+        change.new_price,
+        change.changed_by,
+        change.source,
+        listing,
+    )
+
+
+def _status_entry(change, listing):
+    return TimelineEntry(
+        "status",
+        change.changed_at,
+        change.old_status,
+        change.new_status,
+        change.changed_by,
+        change.source,
+        listing,
+    )
+
+
 def property_timeline(*, listing):
     """The listing's price and status changes, newest first, as one list (two queries)."""
     prices = PriceChange.objects.filter(property=listing).select_related("changed_by")
     statuses = StatusChange.objects.filter(property=listing).select_related("changed_by")
-    entries = [
-        TimelineEntry("price", c.changed_at, c.old_price, c.new_price, c.changed_by, c.source)
-        for c in prices
-    ] + [
-        TimelineEntry("status", c.changed_at, c.old_status, c.new_status, c.changed_by, c.source)
-        for c in statuses
-    ]
+    entries = [_price_entry(c, listing) for c in prices]
+    entries += [_status_entry(c, listing) for c in statuses]
     entries.sort(key=lambda entry: (entry.changed_at, entry.kind == "price"), reverse=True)
     return entries

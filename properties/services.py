@@ -175,6 +175,7 @@ def listing_share(*, listing, agent, actor, can_change=False):
 @transaction.atomic
 def media_add(*, listing, upload, actor, caption=""):
     """Store an uploaded photo under a generated name and queue its variants."""
+    images.check_file_size(upload.size)
     data = upload.read()
     info = images.inspect_image(data)
     last = PropertyMedia.objects.filter(property=listing).aggregate(last=Max("position"))["last"]

@@ -1,2 +1,19 @@
+from django.urls import path
+
+from properties import views
+
 app_name = "properties"
-urlpatterns = []
+urlpatterns = [
+    path("", views.PropertyListView.as_view(), name="list"),
+    path("new/", views.PropertyCreateView.as_view(), name="create"),
+    path("<int:pk>/", views.PropertyDetailView.as_view(), name="detail"),
+    path("<int:pk>/edit/", views.PropertyUpdateView.as_view(), name="edit"),
+    path("<int:pk>/archive/", views.PropertyArchiveView.as_view(), name="archive"),
+    path("<int:pk>/restore/", views.PropertyRestoreView.as_view(), name="restore"),
+    path("<int:pk>/photos/", views.PropertyPhotosView.as_view(), name="photos"),
+    path(
+        "<int:pk>/photos/<int:media_pk>/delete/",
+        views.PhotoDeleteView.as_view(),
+        name="photo-delete",
+    ),
+]
