@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -566,6 +567,17 @@ def test_editing_price_and_status_adds_them_to_the_timeline(personas, client_for
     content = response.content.decode()
     assert "$350,000</span> → <strong>$339,000</strong>" in content
     assert "Active</span> → <strong>Pending</strong>" in content
+
+
+def test_an_edit_on_the_page_is_in_the_audit_log_with_the_agent_as_actor(
+    personas, client_for, listing
+):
+    client = client_for("agent")
+    client.post(url("edit", listing.pk), edit_form_data(client, listing, list_price="341000"))
+    entry = LogEntry.objects.get_for_object(listing).filter(action=LogEntry.Action.UPDATE).get()
+    assert entry.actor == personas.agent.user
+    old, new = entry.changes_dict["list_price"]
+    assert (Decimal(old), Decimal(new)) == (Decimal("350000"), Decimal("341000"))
 
 
 def test_editing_other_fields_adds_nothing_to_the_timeline(client_for, listing):
