@@ -14,10 +14,8 @@ def agent_role_for_user(*, user):
     return agent, role
 
 
-def agent_list(*, user):
-    """Agents the user may see, with what an agent card shows."""
-    from realestate.permissions import restrict
-
-    return restrict(
-        Agent.objects.select_related("user", "office", "team", "brokerage"), user
-    ).order_by("user__last_name", "user__first_name", "pk")
+def agent_cards():
+    """Agents with what an agent card shows, in name order."""
+    return Agent.objects.select_related("user", "office", "team", "brokerage").order_by(
+        "user__last_name", "user__first_name", "pk"
+    )

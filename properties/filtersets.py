@@ -15,6 +15,7 @@ class PropertyFilterSet(django_filters.FilterSet):
         field_name="standard_status",
         choices=StandardStatus.choices,
         label="Status",
+        distinct=False,  # no join: DISTINCT would only stop the index from serving the page
         widget=forms.CheckboxSelectMultiple,
     )
     property_type = django_filters.ChoiceFilter(choices=PropertyType.choices, label="Type")

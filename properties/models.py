@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
@@ -175,7 +177,16 @@ class Property(models.Model):
                 name="property_status_recent",
             ),
             models.Index(fields=["brokerage", "-modification_timestamp"], name="property_recent"),
-            models.Index(fields=["brokerage", "city"], name="property_city"),
+            # The list page's city filter is case-insensitive and its default order is newest.
+            models.Index(
+                F("brokerage"),
+                Upper("city"),
+                F("standard_status"),
+                F("modification_timestamp").desc(),
+                F("id").desc(),
+                name="property_city_status_recent",
+                condition=Q(archived_at__isnull=True),
+            ),
             models.Index(fields=["brokerage", "postal_code"], name="property_postal_code"),
             models.Index(fields=["brokerage", "list_price"], name="property_price"),
             models.Index(fields=["list_agent", "-modification_timestamp"], name="property_agent"),

@@ -35,11 +35,54 @@ def property_search(queryset, text):
     return queryset.filter(condition)
 
 
+# The columns a listing card (page or API list) reads; the other ~50 stay in the database.
+CARD_FIELDS = (
+    "brokerage_id",
+    "listing_key",
+    "listing_id",
+    "standard_status",
+    "property_type",
+    "street_number",
+    "street_dir_prefix",
+    "street_name",
+    "street_suffix",
+    "unit_number",
+    "city",
+    "state_or_province",
+    "postal_code",
+    "list_price",
+    "bedrooms_total",
+    "bathrooms_total_integer",
+    "living_area",
+    "days_on_market",
+    "on_market_date",
+    "listing_contract_date",
+    "close_date",
+    "photos_count",
+    "modification_timestamp",
+    "archived_at",
+    "created_at",
+    "list_office__name",
+    "list_agent__user__username",
+    "list_agent__user__first_name",
+    "list_agent__user__last_name",
+)
+
+
 def property_cards():
     """Listings with what a listing card shows: agent, office and ordered photos."""
-    return Property.objects.select_related("list_agent__user", "list_office").prefetch_related(
-        "media"
+    return (
+        Property.objects.select_related("list_agent__user", "list_office")
+        .only(*CARD_FIELDS)
+        .prefetch_related("media")
     )
+
+
+def property_details():
+    """Listings with everything a listing's own page or API answer shows."""
+    return Property.objects.select_related(
+        "list_agent__user", "list_office", "created_by"
+    ).prefetch_related("media")
 
 
 def property_list(*, user):

@@ -10,7 +10,7 @@ from properties.choices import StandardStatus
 from properties.filtersets import PropertyFilterSet
 from properties.forms import FEATURE_LIST_FIELDS, PhotoUploadForm, PropertyForm
 from properties.models import Property, PropertyMedia
-from properties.selectors import property_cards, property_timeline
+from properties.selectors import property_cards, property_details, property_timeline
 from properties.services import (
     listing_archive,
     listing_create,
@@ -76,9 +76,7 @@ class PropertyListView(ObjectListView):
 class PropertyDetailView(ObjectDetailView):
     """One listing: photos, facts, remarks, timeline and the listing agent."""
 
-    queryset = Property.objects.select_related(
-        "list_agent__user", "list_office", "created_by"
-    ).prefetch_related("media")
+    queryset = property_details()
     template_name = "properties/property_detail.html"
     context_object_name = "listing"
 

@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "realestate.context_processors.actor",
             ],
+            "builtins": ["realestate.formatting"],
         },
     },
 ]

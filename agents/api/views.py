@@ -5,7 +5,7 @@ from rest_framework.views import APIView
 
 from agents.api.serializers import AgentSerializer, MeSerializer
 from agents.filtersets import AgentFilterSet
-from agents.selectors import agent_list
+from agents.selectors import agent_cards
 from realestate.api import ScopedViewSet
 from realestate.permissions import actor_for
 
@@ -16,8 +16,8 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     serializer_class = AgentSerializer
     filterset_class = AgentFilterSet
 
-    def get_queryset(self):
-        return agent_list(user=self.request.user)
+    def get_base_queryset(self):
+        return agent_cards()
 
 
 class MeView(APIView):

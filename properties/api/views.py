@@ -19,7 +19,7 @@ from properties.api.serializers import (
     TimelineEntrySerializer,
 )
 from properties.filtersets import PropertyFilterSet
-from properties.selectors import property_list, property_timeline
+from properties.selectors import property_cards, property_details, property_timeline
 from properties.services import (
     listing_archive,
     listing_create,
@@ -71,8 +71,8 @@ class PropertyViewSet(
     serializer_class = PropertyDetailSerializer
     filterset_class = PropertyFilterSet
 
-    def get_queryset(self):
-        return property_list(user=self.request.user)
+    def get_base_queryset(self):
+        return property_cards() if self.action == "list" else property_details()
 
     def get_required_action(self):
         # Removing a photo changes the listing rather than deleting it.
