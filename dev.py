@@ -61,7 +61,7 @@ def run(port):
     env = local_env(PORT=str(port))
     (ROOT / "var").mkdir(exist_ok=True)
     step("Preparing the database")
-    call(PYTHON, "manage.py", "migrate", "--no-input", env=env)
+    call(PYTHON, "manage.py", "migrate", "--no-input", "--verbosity", "0", env=env)
     call(PYTHON, "manage.py", "collectstatic", "--no-input", "--verbosity", "0", env=env)
     step("Loading demo data")
     call(PYTHON, "manage.py", "demo_data", env=env)

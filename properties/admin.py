@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from properties.models import PriceChange, Property, PropertyMedia, StatusChange
 from properties.services import (
     LISTING_EDITABLE_FIELDS,
+    LISTING_SYSTEM_FIELDS,
     listing_archive,
     listing_create,
     listing_restore,
@@ -79,18 +80,7 @@ class PropertyAdmin(BrokerageScopedAdmin):
         "city",
         "postal_code",
     ]
-    readonly_fields = [
-        "listing_key",
-        "source",
-        "originating_system_name",
-        "photos_count",
-        "photos_change_timestamp",
-        "modification_timestamp",
-        "archived_at",
-        "created_by",
-        "created_at",
-        "updated_at",
-    ]
+    readonly_fields = [name for name in LISTING_SYSTEM_FIELDS if name != "brokerage"]
     autocomplete_fields = ["list_agent"]
     date_hierarchy = "modification_timestamp"
     inlines = [PropertyMediaInline, PriceChangeInline, StatusChangeInline]

@@ -19,27 +19,27 @@ from realestate.permissions import CHANGE, VIEW, actor_for
 
 logger = logging.getLogger(__name__)
 
-# Fields a person may set on a listing; the rest belong to the system or the MLS sync.
+# Fields the system or the MLS sync keeps; nobody sets them by hand.
+LISTING_SYSTEM_FIELDS = (
+    "brokerage",
+    "source",
+    "listing_key",
+    "originating_system_name",
+    "photos_count",
+    "photos_change_timestamp",
+    "modification_timestamp",
+    "archived_at",
+    "created_by",
+    "created_at",
+    "updated_at",
+)
+# Fields a person may set on a listing.
 LISTING_EDITABLE_FIELDS = frozenset(
     field.name
     for field in Property._meta.get_fields()
     if getattr(field, "editable", False)
     and field.concrete
-    and field.name
-    not in {
-        "id",
-        "brokerage",
-        "source",
-        "listing_key",
-        "originating_system_name",
-        "photos_count",
-        "photos_change_timestamp",
-        "modification_timestamp",
-        "archived_at",
-        "created_by",
-        "created_at",
-        "updated_at",
-    }
+    and field.name not in {"id", *LISTING_SYSTEM_FIELDS}
 )
 
 
@@ -89,21 +89,7 @@ def listing_create(*, data, actor):
     listing.search_document = listing.build_search_document()
     listing.full_clean()
     listing.save()
-    now = listing.modification_timestamp
-    PriceChange.objects.create(
-        property=listing,
-        new_price=listing.list_price,
-        changed_at=now,
-        changed_by=actor,
-        source=ChangeSource.LOCAL,
-    )
-    StatusChange.objects.create(
-        property=listing,
-        new_status=listing.standard_status,
-        changed_at=now,
-        changed_by=actor,
-        source=ChangeSource.LOCAL,
-    )
+    _record_history(listing, old_price=None, old_status="", actor=actor, source=ChangeSource.LOCAL)
     return listing
 
 
@@ -121,26 +107,21 @@ def listing_update(*, listing, data, actor, source=ChangeSource.LOCAL):
     listing.modification_timestamp = timezone.now()
     listing.full_clean()
     listing.save()
-    now = listing.modification_timestamp
+    _record_history(listing, old_price=old_price, old_status=old_status, actor=actor, source=source)
+    return listing
+
+
+def _record_history(listing, *, old_price, old_status, actor, source):
+    """Write the listing's new price and status to its timeline when they changed."""
+    history = {"changed_at": listing.modification_timestamp, "changed_by": actor, "source": source}
     if listing.list_price != old_price:
         PriceChange.objects.create(
-            property=listing,
-            old_price=old_price,
-            new_price=listing.list_price,
-            changed_at=now,
-            changed_by=actor,
-            source=source,
+            property=listing, old_price=old_price, new_price=listing.list_price, **history
         )
     if listing.standard_status != old_status:
         StatusChange.objects.create(
-            property=listing,
-            old_status=old_status,
-            new_status=listing.standard_status,
-            changed_at=now,
-            changed_by=actor,
-            source=source,
+            property=listing, old_status=old_status, new_status=listing.standard_status, **history
         )
-    return listing
 
 
 @transaction.atomic
