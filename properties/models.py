@@ -28,6 +28,15 @@ from realestate.permissions import scoped
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
+def storage_url(name):
+    """The URL of a stored file's name; an absolute URL (an MLS photo) is returned as it is."""
+    if not name:
+        return ""
+    if name.startswith(("http://", "https://")):
+        return name
+    return default_storage.url(name)
+
+
 @scoped(brokerage="brokerage", owner="list_agent__user")
 class Property(models.Model):
     """A listing: a home for sale or lease, entered by the brokerage or received from an MLS."""
@@ -148,6 +157,12 @@ class Property(models.Model):
 
     # Photos summary and change tracking
     photos_count = models.PositiveSmallIntegerField(default=0)
+    cover_thumbnail = models.CharField(
+        max_length=1000,
+        blank=True,
+        editable=False,
+        help_text="The first photo's thumbnail: a stored file's name, or the MLS URL.",
+    )
     photos_change_timestamp = models.DateTimeField(null=True, blank=True)
     modification_timestamp = models.DateTimeField(default=timezone.now)
     search_document = models.TextField(blank=True, editable=False)
@@ -238,14 +253,9 @@ class Property(models.Model):
         )
 
     @property
-    def primary_photo(self):
-        """The first photo, from the prefetched ``media`` when the query prefetched it."""
-        return next(iter(self.media.all()), None)
-
-    @property
     def thumbnail_url(self):
-        photo = self.primary_photo
-        return photo.thumbnail_url() if photo else ""
+        """The first photo's thumbnail, kept on the listing so that lists load no photos."""
+        return storage_url(self.cover_thumbnail)
 
     def build_search_document(self):
         """The text that full-text search matches: the address and the public remarks."""
@@ -297,7 +307,7 @@ class PropertyMedia(models.Model):
 
     class Meta:
         verbose_name = "listing photo"
-        ordering = ["property", "position", "pk"]
+        ordering = ["property_id", "position", "pk"]
         indexes = [models.Index(fields=["property", "position"], name="media_order")]
 
     def __str__(self):
@@ -313,14 +323,13 @@ class PropertyMedia(models.Model):
     def large_url(self):
         return self.variant_url("large")
 
+    def variant_name(self, size, fmt="jpeg"):
+        """Storage name of a variant, else of the original, else the MLS URL."""
+        return self.variants.get(size, {}).get(fmt) or self.original.name or self.media_url
+
     def variant_url(self, size, fmt="jpeg"):
         """URL of a stored variant, else the original, else the MLS URL."""
-        name = self.variants.get(size, {}).get(fmt)
-        if name:
-            return default_storage.url(name)
-        if self.original:
-            return self.original.url
-        return self.media_url
+        return storage_url(self.variant_name(size, fmt))
 
 
 class HistoryEntry(models.Model):

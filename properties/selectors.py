@@ -59,6 +59,7 @@ CARD_FIELDS = (
     "listing_contract_date",
     "close_date",
     "photos_count",
+    "cover_thumbnail",
     "modification_timestamp",
     "archived_at",
     "created_at",
@@ -70,12 +71,8 @@ CARD_FIELDS = (
 
 
 def property_cards():
-    """Listings with what a listing card shows: agent, office and ordered photos."""
-    return (
-        Property.objects.select_related("list_agent__user", "list_office")
-        .only(*CARD_FIELDS)
-        .prefetch_related("media")
-    )
+    """Listings with what a listing card shows: its agent, office and cover thumbnail."""
+    return Property.objects.select_related("list_agent__user", "list_office").only(*CARD_FIELDS)
 
 
 def property_details():

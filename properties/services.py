@@ -207,6 +207,7 @@ def media_process(*, media):
     media.status = MediaStatus.READY
     media.error = ""
     media.save(update_fields=["variants", "status", "error"])
+    _cover_refresh(media.property)
     for name in old_names:
         if name not in {n for formats in variants.values() for n in formats.values()}:
             default_storage.delete(name)
@@ -230,3 +231,12 @@ def _photos_changed(listing):
     listing.photos_count = PropertyMedia.objects.filter(property=listing).count()
     listing.photos_change_timestamp = timezone.now()
     listing.save(update_fields=["photos_count", "photos_change_timestamp", "updated_at"])
+    _cover_refresh(listing)
+
+
+def _cover_refresh(listing):
+    """Keep the listing's cover thumbnail on the listing, so listing cards load no photos."""
+    first = PropertyMedia.objects.filter(property=listing).order_by("position", "pk").first()
+    cover = first.variant_name("thumbnail") if first else ""
+    Property.objects.filter(pk=listing.pk).update(cover_thumbnail=cover)
+    listing.cover_thumbnail = cover

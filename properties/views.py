@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
-from properties.choices import StandardStatus
+from properties.choices import PropertySubType, PropertyType, StandardStatus
 from properties.filtersets import PropertyFilterSet
 from properties.forms import FEATURE_LIST_FIELDS, PhotoUploadForm, PropertyForm
 from properties.models import Property, PropertyMedia
@@ -36,17 +36,6 @@ class PropertyListView(ObjectListView):
     paginate_by = 24
     page_size_options = (24, 48, 96)
 
-    def get_filterset(self, filterset_class):
-        filterset = super().get_filterset(filterset_class)
-        for name, empty_label in (("property_type", "Any type"), ("property_sub_type", "Any")):
-            field = filterset.form.fields[name]
-            field.empty_label = empty_label
-            field.widget.choices = field.choices
-        for name in ("min_price", "min_area", "max_price", "max_area"):
-            placeholder = "Min" if name.startswith("min") else "Max"
-            filterset.form.fields[name].widget.attrs.update(placeholder=placeholder, min=0)
-        return filterset
-
     def get_template_names(self):
         # A history restore after a cache miss needs the whole page, not the results.
         if self.request.htmx.history_restore_request:
@@ -56,6 +45,8 @@ class PropertyListView(ObjectListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["status_choices"] = StandardStatus.choices
+        context["property_type_choices"] = PropertyType.choices
+        context["property_sub_type_choices"] = PropertySubType.choices
         context["sort_options"] = [
             choice for choice in context["filter"].form.fields["sort"].choices if choice[0]
         ]

@@ -58,6 +58,21 @@ class VisibleRowField(serializers.PrimaryKeyRelatedField):
         return restrict(super().get_queryset(), self.context["request"].user)
 
 
+class ChoiceLabelField(serializers.CharField):
+    """The human label of a choice field ("Active Under Contract"), e.g.
+    ``ChoiceLabelField(StandardStatus.choices, source="standard_status")``.
+
+    It maps the stored value itself rather than calling ``get_FOO_display`` on every row.
+    """
+
+    def __init__(self, choices, **kwargs):
+        self.labels = dict(choices)
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return self.labels.get(value, value)
+
+
 def exception_handler(exc, context):
     """DRF's handler, plus Django's ValidationError as a 400 with field errors."""
     if isinstance(exc, DjangoValidationError):

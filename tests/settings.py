@@ -25,3 +25,5 @@ SECURE_HSTS_SECONDS = 0
 MEDIA_ROOT = VAR_DIR / "media"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Threads that serve tests (live server, Celery worker) must not keep connections open.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -3,11 +3,18 @@ from rest_framework import serializers
 
 from agents.api.serializers import AgentSummarySerializer, OfficeSummarySerializer
 from agents.models import Agent, Office
-from properties.choices import ChangeSource
+from properties.choices import (
+    ChangeSource,
+    ListingSource,
+    MediaStatus,
+    PropertySubType,
+    PropertyType,
+    StandardStatus,
+)
 from properties.images import VARIANT_FORMATS, VARIANT_SIZES
 from properties.models import Property, PropertyMedia
 from properties.services import LISTING_EDITABLE_FIELDS
-from realestate.api import VisibleRowField
+from realestate.api import ChoiceLabelField, VisibleRowField
 
 # Every stored column but the search index, which is the database's business.
 LISTING_MODEL_FIELDS = [
@@ -43,7 +50,7 @@ class PhotoUrlsSerializer(serializers.Serializer):
 class PropertyMediaSerializer(serializers.ModelSerializer):
     """One listing photo; a variant not made yet falls back to the original."""
 
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = ChoiceLabelField(MediaStatus.choices, source="status")
     urls = serializers.SerializerMethodField()
 
     class Meta:
@@ -83,10 +90,8 @@ class MediaUploadSerializer(serializers.Serializer):
 class PropertyListSerializer(serializers.ModelSerializer):
     """A listing card: address, price, status, size and the first photo's thumbnail."""
 
-    standard_status_label = serializers.CharField(
-        source="get_standard_status_display", read_only=True
-    )
-    property_type_label = serializers.CharField(source="get_property_type_display", read_only=True)
+    standard_status_label = ChoiceLabelField(StandardStatus.choices, source="standard_status")
+    property_type_label = ChoiceLabelField(PropertyType.choices, source="property_type")
     address_line = serializers.CharField(read_only=True)
     list_agent_name = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
@@ -122,9 +127,7 @@ class PropertyListSerializer(serializers.ModelSerializer):
         return listing.list_agent.name if listing.list_agent else None
 
     def get_thumbnail_url(self, listing) -> str | None:
-        # Read the prefetched photos; .first() would cost a query per listing.
-        first = next(iter(listing.media.all()), None)
-        return absolute_url(self, first.variant_url("thumbnail")) if first else None
+        return absolute_url(self, listing.thumbnail_url) or None
 
 
 class PropertyDetailSerializer(serializers.ModelSerializer):
@@ -133,14 +136,10 @@ class PropertyDetailSerializer(serializers.ModelSerializer):
     Only the fields a person may set are writable; the rest belong to the system or the MLS.
     """
 
-    standard_status_label = serializers.CharField(
-        source="get_standard_status_display", read_only=True
-    )
-    property_type_label = serializers.CharField(source="get_property_type_display", read_only=True)
-    property_sub_type_label = serializers.CharField(
-        source="get_property_sub_type_display", read_only=True
-    )
-    source_label = serializers.CharField(source="get_source_display", read_only=True)
+    standard_status_label = ChoiceLabelField(StandardStatus.choices, source="standard_status")
+    property_type_label = ChoiceLabelField(PropertyType.choices, source="property_type")
+    property_sub_type_label = ChoiceLabelField(PropertySubType.choices, source="property_sub_type")
+    source_label = ChoiceLabelField(ListingSource.choices, source="source")
     address_line = serializers.CharField(read_only=True)
     current_days_on_market = serializers.IntegerField(read_only=True, allow_null=True)
     list_agent = VisibleRowField(

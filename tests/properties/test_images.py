@@ -156,3 +156,31 @@ def test_an_agent_photo_is_checked_before_it_is_decoded(personas):
     personas.agent.save()
     assert personas.agent.photo.name.startswith("agents/")
     assert "me" not in personas.agent.photo.name
+
+
+@pytest.mark.django_db
+def test_the_first_photo_becomes_the_listing_cover_thumbnail(personas):
+    from django.test import TestCase
+
+    listing = make_listing(personas.agent.user)
+    assert listing.thumbnail_url == ""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        first = media_add(
+            listing=listing,
+            upload=SimpleUploadedFile("a.jpg", image_bytes("JPEG", (800, 600))),
+            actor=personas.agent.user,
+        )
+        media_add(
+            listing=listing,
+            upload=SimpleUploadedFile("b.jpg", image_bytes("JPEG", (800, 600))),
+            actor=personas.agent.user,
+        )
+    first.refresh_from_db()
+    listing.refresh_from_db()
+    assert listing.cover_thumbnail == first.variants["thumbnail"]["jpeg"]
+    assert listing.thumbnail_url.endswith("/thumbnail.jpg")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        media_delete(media=first, actor=personas.agent.user)
+    listing.refresh_from_db()
+    assert listing.cover_thumbnail.startswith(f"listings/{listing.pk}/")
+    assert listing.cover_thumbnail != first.variants["thumbnail"]["jpeg"]
