@@ -1,17 +1,37 @@
+from django.contrib.auth.models import Group
+from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
+
 from agents.choices import ROLE_PRECEDENCE, Role
 from agents.models import Agent
 
+# Rank of each role group's name: the lowest rank is the role a person acts with.
+_ROLE_RANK = Case(
+    *[When(name=role.label, then=Value(rank)) for rank, role in enumerate(ROLE_PRECEDENCE)],
+    default=Value(len(ROLE_PRECEDENCE)),
+    output_field=IntegerField(),
+)
+_ROLE_BY_LABEL = {role.label: role for role in Role}
+
 
 def agent_role_for_user(*, user):
-    """The user's agent profile (or None) and their highest role (or None)."""
+    """The user's active agent profile (or None) and their highest role, in one query."""
     if not user.is_authenticated:
         return None, None
-    agent = Agent.objects.select_related("brokerage").filter(user=user, is_active=True).first()
-    labels = set(user.groups.values_list("name", flat=True))
-    role = next((r for r in ROLE_PRECEDENCE if r.label in labels), None)
-    if agent is not None and role is None:
-        role = Role.VIEWER
-    return agent, role
+    top_group = (
+        Group.objects.filter(user=OuterRef("user"), name__in=_ROLE_BY_LABEL)
+        .annotate(rank=_ROLE_RANK)
+        .order_by("rank")
+        .values("name")[:1]
+    )
+    agent = (
+        Agent.objects.select_related("brokerage")
+        .filter(user=user, is_active=True)
+        .annotate(role_label=Subquery(top_group))
+        .first()
+    )
+    if agent is None:
+        return None, None
+    return agent, _ROLE_BY_LABEL.get(agent.role_label, Role.VIEWER)
 
 
 def agent_cards():

@@ -114,15 +114,15 @@ def test_agent_list_query_count_does_not_grow_with_agents(
         client.force_authenticate(django_user_model.objects.get(pk=personas.agent.user.pk))
         return client
 
-    # the caller's agent profile and role groups, the count, the page of agents with their
+    # the caller's agent profile with role, the count, the page of agents with their
     # user, office, team and brokerage
     client = fresh_client()
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         assert len(client.get(LIST_URL).data["results"]) == 5
     for _ in range(25):
         make_agent(personas.brokerage, office=personas.office, team=team)
     client = fresh_client()
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         assert len(client.get(LIST_URL, {"page_size": 30}).data["results"]) == 30
 
 

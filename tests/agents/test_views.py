@@ -134,9 +134,9 @@ def test_dashboard_uses_a_constant_number_of_queries(
 ):
     _brokerage_activity(personas, count)
     client = client_for("agent")
-    # session, user, agent profile, role groups, new listings, my listings, status counts,
+    # session, user, agent profile with role, new listings, my listings, status counts,
     # price changes, status changes (cards carry their cover photo: no photo queries)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(DASHBOARD)
     assert response.status_code == 200
     assert len(response.context["new_this_week"]) == min(count, 8)

@@ -352,15 +352,15 @@ def test_listing_list_query_count_does_not_grow_with_listings_and_photos(
             add_photo(listing, personas.agent.user)
             add_photo(listing, personas.agent.user)
 
-    # the caller's agent profile and role groups, the count, the page of listings with their
+    # the caller's agent profile with role, the count, the page of listings with their
     # agent, office and cover thumbnail
     add_listings(3)
     client = fresh_client()
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         assert len(client.get(LIST_URL).data["results"]) == 3
     add_listings(27)
     client = fresh_client()
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         assert len(client.get(LIST_URL, {"page_size": 30}).data["results"]) == 30
 
 

@@ -321,8 +321,8 @@ def test_list_page_uses_a_constant_number_of_queries(
 ):
     _listings_with_photos(personas.agent.user, count)
     client = client_for("agent")
-    # session, user, agent profile, role groups, count, page of listings (with cover photos)
-    with django_assert_num_queries(6):
+    # session, user, agent profile with role, count, page of listings (with cover photos)
+    with django_assert_num_queries(5):
         response = client.get(url("list"), {"page_size": "48"})
     assert len(response.context["object_list"]) == count
 
