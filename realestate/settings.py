@@ -4,6 +4,7 @@ Every value has an embedded default that runs the product on one laptop: SQLite 
 a broker-less Celery transport and local file storage. Production sets the environment.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,11 +16,27 @@ VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="") or (
-    "local-development-only-key-never-used-in-production" if DEBUG else ""
-)
-if not SECRET_KEY:
-    raise environ.ImproperlyConfigured("Set SECRET_KEY (or DEBUG=true for a local run).")
+
+
+def _installation_secret_key(path):
+    """A random key made once for this installation and kept in var/ (readable by us only).
+
+    Production sets SECRET_KEY; this keeps a laptop or a one-machine install secure without
+    it, and no key is ever written in the code.
+    """
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        from django.core.management.utils import get_random_secret_key
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = get_random_secret_key()
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(key)
+        return key
+
+
+SECRET_KEY = env.str("SECRET_KEY", default="") or _installation_secret_key(VAR_DIR / "secret_key")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

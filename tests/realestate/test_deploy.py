@@ -35,11 +35,23 @@ def test_deploy_checks_pass_with_production_environment(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+def test_without_a_secret_key_each_installation_makes_and_keeps_its_own(tmp_path):
     env = {**PRODUCTION_ENV, "SECRET_KEY": "", "VAR_DIR": str(tmp_path)}
-    result = run_manage("check", env=env)
-    assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr
+    show_key = (
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+    )
+    first = run_manage(*show_key, env=env)
+    assert first.returncode == 0, first.stderr
+    key_file = tmp_path / "secret_key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert first.stdout.strip() == key_file.read_text().strip()
+    assert len(first.stdout.strip()) >= 50
+    assert run_manage(*show_key, env=env).stdout == first.stdout
+    other = run_manage(*show_key, env={**env, "VAR_DIR": str(tmp_path / "other")})
+    assert other.stdout != first.stdout
 
 
 def test_s3_storage_is_used_when_a_bucket_is_configured(tmp_path):
