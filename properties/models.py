@@ -41,8 +41,9 @@ def storage_url(name):
 class Property(models.Model):
     """A listing: a home for sale or lease, entered by the brokerage or received from an MLS."""
 
+    # Indexed by the composite indexes below, which all start with the brokerage.
     brokerage = models.ForeignKey(
-        "agents.Brokerage", on_delete=models.PROTECT, related_name="properties"
+        "agents.Brokerage", on_delete=models.PROTECT, related_name="properties", db_index=False
     )
     source = models.CharField(
         max_length=10, choices=ListingSource.choices, default=ListingSource.LOCAL
@@ -144,6 +145,7 @@ class Property(models.Model):
         null=True,
         blank=True,
         related_name="listings",
+        db_index=False,  # the "property_agent" index starts with it
     )
     list_office = models.ForeignKey(
         "agents.Office",

@@ -63,7 +63,6 @@ CARD_FIELDS = (
     "modification_timestamp",
     "archived_at",
     "created_at",
-    "list_office__name",
     "list_agent__user__username",
     "list_agent__user__first_name",
     "list_agent__user__last_name",
@@ -71,8 +70,8 @@ CARD_FIELDS = (
 
 
 def property_cards():
-    """Listings with what a listing card shows: its agent, office and cover thumbnail."""
-    return Property.objects.select_related("list_agent__user", "list_office").only(*CARD_FIELDS)
+    """Listings with what a listing card shows: its agent and cover thumbnail."""
+    return Property.objects.select_related("list_agent__user").only(*CARD_FIELDS)
 
 
 def property_details():

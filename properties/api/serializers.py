@@ -1,3 +1,5 @@
+from urllib.parse import urljoin
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -30,9 +32,13 @@ def feature_list():
 def absolute_url(serializer, url):
     """A storage URL made absolute for the mobile apps (S3 URLs already are)."""
     request = serializer.context.get("request")
-    if not url or request is None:
+    if not url or request is None or url.startswith(("http://", "https://")):
         return url
-    return request.build_absolute_uri(url)
+    # The site's root is worked out once per response, not once per photo.
+    root = serializer.context.get("site_root")
+    if root is None:
+        root = serializer.context["site_root"] = request.build_absolute_uri("/")
+    return urljoin(root, url)
 
 
 class VariantUrlsSerializer(serializers.Serializer):
