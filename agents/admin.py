@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from agents.choices import Role
@@ -75,6 +76,16 @@ class AgentAdminForm(forms.ModelForm):
                 self.initial[name] = getattr(self.instance.user, name)
         else:
             self.fields["username"].required = True
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if self.instance.pk:
+            return self.instance.user.username
+        user_model = get_user_model()
+        user_model.username_validator(username)
+        if user_model.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("Someone already has this username.")
+        return username
 
 
 @admin.register(Agent)

@@ -3,7 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from properties.images import validate_uploaded_image
+from properties.images import image_extension, validate_uploaded_image
 from realestate.permissions import scoped
 
 
@@ -73,8 +73,11 @@ class Team(models.Model):
 
 
 def agent_photo_upload_to(instance, filename):
-    """Agent photos are stored under a generated name so that nothing is overwritten."""
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    """A generated name, with the extension of the image's real format, never the upload's."""
+    photo = instance.photo
+    photo.seek(0)
+    extension = image_extension(photo.read(64 * 1024))
+    photo.seek(0)
     return f"agents/{uuid.uuid4().hex}.{extension}"
 
 

@@ -1,17 +1,23 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
 from agents.choices import Role
 from agents.models import Agent, Brokerage, Office, Team
 
-# Models a broker manages in the admin: the brokerage's people and its listings.
-BROKER_ADMIN_MODELS = {
-    "agents": ["brokerage", "office", "team", "agent"],
-    "properties": ["property", "propertymedia", "pricechange", "statuschange"],
-    "auditlog": ["logentry"],
+# What a broker may do in the back office, per model. Listing history is never deleted (listings
+# are archived instead), and the audit log is reviewed elsewhere, scoped to the brokerage.
+BROKER_ADMIN_PERMISSIONS = {
+    ("agents", "brokerage"): ("view", "change"),
+    ("agents", "office"): ("view", "add", "change", "delete"),
+    ("agents", "team"): ("view", "add", "change", "delete"),
+    ("agents", "agent"): ("view", "add", "change", "delete"),
+    ("properties", "property"): ("view", "add", "change"),
+    ("properties", "propertymedia"): ("view", "change", "delete"),
+    ("properties", "pricechange"): ("view",),
+    ("properties", "statuschange"): ("view",),
 }
-BROKER_READ_ONLY = {("agents", "brokerage"): ["view", "change"], ("auditlog", "logentry"): ["view"]}
 
 
 def role_groups_sync():
@@ -19,15 +25,14 @@ def role_groups_sync():
     groups = {}
     for role in Role:
         groups[role], _ = Group.objects.get_or_create(name=role.label)
-    wanted = []
-    for app_label, models in BROKER_ADMIN_MODELS.items():
-        for model in models:
-            actions = BROKER_READ_ONLY.get((app_label, model), ["view", "add", "change", "delete"])
-            wanted += [f"{action}_{model}" for action in actions]
-    perms = Permission.objects.filter(
-        content_type__app_label__in=BROKER_ADMIN_MODELS, codename__in=wanted
-    )
-    groups[Role.BROKER].permissions.set(perms)
+    wanted = Q(pk__in=[])
+    for (app_label, model), actions in BROKER_ADMIN_PERMISSIONS.items():
+        wanted |= Q(
+            content_type__app_label=app_label,
+            content_type__model=model,
+            codename__in=[f"{action}_{model}" for action in actions],
+        )
+    groups[Role.BROKER].permissions.set(Permission.objects.filter(wanted))
     return groups
 
 

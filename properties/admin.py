@@ -8,6 +8,7 @@ from properties.services import (
     listing_create,
     listing_restore,
     listing_update,
+    media_delete,
 )
 from properties.tasks import media_process_task
 from realestate.admin import FORMFIELD_OVERRIDES, BrokerageScopedAdmin
@@ -18,8 +19,9 @@ class PropertyMediaInline(admin.TabularInline):
     extra = 0
     formfield_overrides = FORMFIELD_OVERRIDES
     fields = ["position", "caption", "status", "media_key", "media_url", "error"]
-    readonly_fields = ["status", "media_key", "media_url", "error"]
+    readonly_fields = ["position", "status", "media_key", "media_url", "error"]
     show_change_link = True
+    can_delete = False  # a photo is removed through its own page, which removes its files
 
     def has_add_permission(self, request, obj=None):
         # Photos are added through the listing page or the API, which validate the image.
@@ -86,6 +88,10 @@ class PropertyAdmin(BrokerageScopedAdmin):
     inlines = [PropertyMediaInline, PriceChangeInline, StatusChangeInline]
     actions = ["archive", "restore"]
 
+    def has_delete_permission(self, request, obj=None):
+        # A listing and its history are never deleted: archive it instead.
+        return False
+
     def save_model(self, request, obj, form, change):
         # Listings change only through their service, which writes the price/status history.
         data = {
@@ -135,6 +141,22 @@ class PropertyMediaAdmin(BrokerageScopedAdmin):
     raw_id_fields = ["property"]
     actions = ["reprocess"]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        # Which listing a photo belongs to, and its place, are the photo services' business.
+        return [*fields, "property", "position"] if obj else fields
+
+    def delete_model(self, request, obj):
+        media_delete(media=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for media in queryset.select_related("property"):
+            media_delete(media=media, actor=request.user)
+
+    def has_add_permission(self, request):
+        # Photos are added through the listing page or the API, which validate the image.
+        return False
+
     @admin.action(description="Make the photo variants again")
     def reprocess(self, request, queryset):
         for media_id in queryset.values_list("pk", flat=True):
@@ -152,6 +174,9 @@ class HistoryAdmin(BrokerageScopedAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -101,15 +101,30 @@ def inspect_image(data: bytes) -> ImageInfo:
             f"{max_pixels / 1_000_000:g} megapixels.",
             code="image_too_large",
         )
-    # Decode once to catch truncated or corrupt data; JPEG decodes at a reduced scale.
+    # Catch truncated or corrupt data without paying for a full decode in the request:
+    # JPEG decodes at 1/8 scale, PNG checks its chunk checksums, WebP decodes.
     try:
-        image.draft("RGB", (width // 8 or 1, height // 8 or 1))
-        image.load()
+        if image.format == "PNG":
+            image.verify()
+        else:
+            image.draft("RGB", (width // 8 or 1, height // 8 or 1))
+            image.load()
     except (OSError, SyntaxError, ValueError) as exc:
         raise ValidationError(
             "The image data is damaged or incomplete.", code="image_corrupt"
         ) from exc
     return ImageInfo(format=image.format, width=width, height=height)
+
+
+def image_extension(header: bytes) -> str:
+    """The file extension of an accepted image format, read from the file's first bytes."""
+    try:
+        fmt = Image.open(io.BytesIO(header)).format
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        fmt = None
+    if fmt not in ALLOWED_FORMATS:
+        raise ValidationError("The file is not a JPEG, PNG or WebP image.", code="image_type")
+    return ALLOWED_FORMATS[fmt][1]
 
 
 def validate_uploaded_image(value):

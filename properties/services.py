@@ -51,17 +51,23 @@ def _check_fields(data):
         )
 
 
-def _check_list_agent(*, listing, actor):
-    """An agent lists for themselves; brokers and assistants may list for anyone in the firm."""
+def _check_listing_people(*, listing, actor):
+    """The listing agent and office belong to the brokerage; an agent lists for themselves.
+
+    Brokers and assistants may list for anyone in the firm, or leave a listing unassigned;
+    an agent may not hand their listing to nobody (they would lose it).
+    """
     agent = listing.list_agent
-    if agent is None:
-        return
-    if agent.brokerage_id != listing.brokerage_id:
-        raise ValidationError({"list_agent": "Choose an agent of your brokerage."})
     who = actor_for(actor)
-    if not (who.is_broker or who.role == Role.ASSISTANT) and agent.user_id != actor.pk:
+    may_assign = who.is_broker or who.role == Role.ASSISTANT
+    if agent is None:
+        if not may_assign:
+            raise ValidationError({"list_agent": "A listing needs its listing agent."})
+    elif agent.brokerage_id != listing.brokerage_id:
+        raise ValidationError({"list_agent": "Choose an agent of your brokerage."})
+    elif not may_assign and agent.user_id != actor.pk:
         raise ValidationError({"list_agent": "You can only list properties for yourself."})
-    if listing.list_office_id is None and agent.office_id is not None:
+    elif listing.list_office_id is None and agent.office_id is not None:
         listing.list_office_id = agent.office_id
     if listing.list_office and listing.list_office.brokerage_id != listing.brokerage_id:
         raise ValidationError({"list_office": "Choose an office of your brokerage."})
@@ -85,7 +91,7 @@ def listing_create(*, data, actor):
         listing.list_agent = who.agent
     if listing.original_list_price is None:
         listing.original_list_price = listing.list_price
-    _check_list_agent(listing=listing, actor=actor)
+    _check_listing_people(listing=listing, actor=actor)
     listing.search_document = listing.build_search_document()
     listing.full_clean()
     listing.save()
@@ -98,11 +104,11 @@ def listing_update(*, listing, data, actor, source=ChangeSource.LOCAL):
     """Change a listing; a new price or status is written to its timeline."""
     _check_fields(data)
     old_price, old_status = listing.list_price, listing.standard_status
-    old_agent_id = listing.list_agent_id
+    old_people = (listing.list_agent_id, listing.list_office_id)
     for field, value in data.items():
         setattr(listing, field, value)
-    if listing.list_agent_id != old_agent_id:
-        _check_list_agent(listing=listing, actor=actor)
+    if (listing.list_agent_id, listing.list_office_id) != old_people:
+        _check_listing_people(listing=listing, actor=actor)
     listing.search_document = listing.build_search_document()
     listing.modification_timestamp = timezone.now()
     listing.full_clean()
@@ -237,6 +243,12 @@ def _photos_changed(listing):
 def _cover_refresh(listing):
     """Keep the listing's cover thumbnail on the listing, so listing cards load no photos."""
     first = PropertyMedia.objects.filter(property=listing).order_by("position", "pk").first()
-    cover = first.variant_name("thumbnail") if first else ""
+    cover = ""
+    if first is not None:
+        # Never a full-size upload: until its thumbnail exists a card shows no photo (an MLS
+        # photo's own URL is fine, the MLS serves it).
+        cover = first.variants.get("thumbnail", {}).get("jpeg") or (
+            "" if first.original else first.media_url
+        )
     Property.objects.filter(pk=listing.pk).update(cover_thumbnail=cover)
     listing.cover_thumbnail = cover

@@ -1,12 +1,34 @@
 """The broker's back office: admin classes that only ever show the broker's brokerage."""
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from realestate.permissions import CHANGE, DELETE, VIEW, actor_for, can, is_scoped, restrict
 
 # Web addresses typed without a scheme are https.
 FORMFIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
+
+
+class ScopedAdminFormMixin:
+    """Sets the broker's brokerage before validation, so rules that involve it are checked.
+
+    The brokerage is not a field of a broker's form, so Django would skip every constraint
+    that names it (a second office of the same name) and the database would refuse the row.
+    """
+
+    scoped_brokerage_id = None
+
+    def _post_clean(self):
+        instance = self.instance
+        owned = self.scoped_brokerage_id and hasattr(instance, "brokerage_id")
+        if owned and not instance.brokerage_id:
+            instance.brokerage_id = self.scoped_brokerage_id
+        super()._post_clean()
+        try:
+            instance.validate_constraints()
+        except ValidationError as exc:
+            self._update_errors(exc)
 
 
 class BrokerageScopedAdmin(admin.ModelAdmin):
@@ -40,10 +62,28 @@ class BrokerageScopedAdmin(admin.ModelAdmin):
 
     def get_list_filter(self, request):
         filters = list(super().get_list_filter(request))
-        if not request.user.is_superuser:
-            # A broker has one brokerage: filtering by it is noise.
-            filters = [f for f in filters if f != "brokerage" and f != "property__brokerage"]
-        return filters
+        if request.user.is_superuser:
+            return filters
+        # A broker has one brokerage: filtering by it is noise. A related filter offers only
+        # the values of the broker's own rows, never another brokerage's office or team names.
+        return [
+            (f, admin.RelatedOnlyFieldListFilter) if self._is_relation(f) else f
+            for f in filters
+            if f not in ("brokerage", "property__brokerage")
+        ]
+
+    def _is_relation(self, name):
+        if not isinstance(name, str) or "__" in name:
+            return False
+        field = self.model._meta.get_field(name)
+        return field.is_relation
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        brokerage_id = None if request.user.is_superuser else actor_for(request.user).brokerage_id
+        return type(
+            form.__name__, (ScopedAdminFormMixin, form), {"scoped_brokerage_id": brokerage_id}
+        )
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

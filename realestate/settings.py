@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "agents",
     "properties",
+    "mls",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +146,8 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = VAR_DIR / "media"
+# On one machine without S3 or a web server in front, the app serves uploads itself.
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
 
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
@@ -229,11 +233,14 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="1200/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Proxies in front of the app: throttling trusts X-Forwarded-For only that far.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=14)),
     "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
 }
 SPECTACULAR_SETTINGS = {
@@ -241,6 +248,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Listings, agents and the brokerage's CRM data for the mobile apps.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -44,12 +44,8 @@ class ObjectListView(ScopedMixin, FilterView):
     partial_template_name = None
 
     def get_paginate_by(self, queryset):
-        size = self.request.GET.get("page_size", "")
-        return (
-            int(size)
-            if size.isdigit() and int(size) in self.page_size_options
-            else self.paginate_by
-        )
+        sizes = {str(size): size for size in self.page_size_options}
+        return sizes.get(self.request.GET.get("page_size", ""), self.paginate_by)
 
     def get_template_names(self):
         if self.request.htmx and self.partial_template_name:

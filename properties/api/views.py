@@ -75,8 +75,9 @@ class PropertyViewSet(
         return property_cards() if self.action == "list" else property_details()
 
     def get_required_action(self):
-        # Removing a photo changes the listing rather than deleting it.
-        if self.action == "media_remove":
+        # Archiving a listing (DELETE) and removing a photo change the listing: the same right
+        # as the page's archive button, not a right to destroy anything.
+        if self.action in ("destroy", "media_remove"):
             return CHANGE
         return super().get_required_action()
 

@@ -14,7 +14,15 @@ def test_role_groups_exist_after_migrating():
     broker_perms = set(
         Group.objects.get(name="Broker").permissions.values_list("codename", flat=True)
     )
-    assert {"change_agent", "add_office", "change_property", "view_logentry"} <= broker_perms
+    assert {"change_agent", "add_office", "change_property", "delete_propertymedia"} <= broker_perms
+
+
+def test_brokers_cannot_delete_listings_or_history_nor_read_the_global_audit_log():
+    broker_perms = set(
+        Group.objects.get(name="Broker").permissions.values_list("codename", flat=True)
+    )
+    forbidden = {"delete_property", "delete_pricechange", "delete_statuschange", "view_logentry"}
+    assert not forbidden & broker_perms
     assert "delete_brokerage" not in broker_perms
 
 
