@@ -597,12 +597,38 @@ def demo_data_load(*, seed, listings, photos_per_listing, stdout=None, process_p
                 _load_listing(spec, agents, seed, number, anchor, photos_per_listing, result)
                 if (number + 1) % 50 == 0:
                     _say(stdout, f"  {number + 1} listings")
+        _load_demo_mls(stdout)
     # The photos' on-commit work has run by now: variants made inline, or tasks on the queue.
     result.photos_processed = PropertyMedia.objects.filter(
         property__brokerage__slug__in=DEMO_BROKERAGE_SLUGS, status=MediaStatus.READY
     ).count()
     result.seconds = time.perf_counter() - started
     return result
+
+
+DEMO_MLS_NAME = "Demo MLS"
+
+
+def _load_demo_mls(stdout):
+    """The product's own demo RESO feed as Maple Realty's MLS: its first sync runs at once."""
+    from django.conf import settings
+
+    from agents.models import Brokerage
+    from mls.models import MLSProvider
+    from mls.services import provider_save
+
+    brokerage = Brokerage.objects.get(slug=DEMO_BROKERAGES[0].slug)
+    provider = provider_save(
+        provider=MLSProvider(
+            brokerage=brokerage,
+            name=DEMO_MLS_NAME,
+            endpoint=f"{settings.SITE_URL.rstrip('/')}/mls/demo/demo/odata",
+            page_size=100,
+            sync_interval_minutes=5,
+            allow_private_network=True,  # the feed is this very server
+        )
+    )
+    _say(stdout, f"{brokerage.name}: MLS feed {provider.endpoint} (synced every 5 minutes).")
 
 
 def _say(stdout, message):

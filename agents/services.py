@@ -17,6 +17,9 @@ BROKER_ADMIN_PERMISSIONS = {
     ("properties", "propertymedia"): ("view", "change", "delete"),
     ("properties", "pricechange"): ("view",),
     ("properties", "statuschange"): ("view",),
+    ("mls", "mlsprovider"): ("view", "add", "change", "delete"),
+    ("mls", "syncrun"): ("view",),
+    ("mls", "syncerror"): ("view",),
 }
 
 

@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from agents.models import Agent, Office
 from properties.models import Property
+from realestate.forms import formfield_https
 from realestate.permissions import actor_for, restrict
 
 FEATURE_LIST_FIELDS = (
@@ -133,6 +134,7 @@ class PropertyForm(forms.ModelForm):
     )
 
     class Meta:
+        formfield_callback = formfield_https
         model = Property
         fields = LISTING_FORM_FIELDS
         labels = {"standard_status": "Status", "property_sub_type": "Sub-type"}

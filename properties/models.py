@@ -48,6 +48,21 @@ class Property(models.Model):
     source = models.CharField(
         max_length=10, choices=ListingSource.choices, default=ListingSource.LOCAL
     )
+    mls_provider = models.ForeignKey(
+        "mls.MLSProvider",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="listings",
+        help_text="The feed this listing comes from; empty for the brokerage's own listings.",
+    )
+    content_hash = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="Of the MLS fields last applied."
+    )
+    feed_removed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the MLS feed stopped listing it."
+    )
 
     # Identity
     listing_key = models.CharField(max_length=64, help_text="RESO ListingKey")
@@ -185,7 +200,14 @@ class Property(models.Model):
         ordering = ["-modification_timestamp", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["brokerage", "listing_key"], name="property_unique_listing_key"
+                fields=["brokerage", "listing_key"],
+                condition=models.Q(mls_provider__isnull=True),
+                name="property_unique_listing_key",
+            ),
+            models.UniqueConstraint(
+                fields=["mls_provider", "listing_key"],
+                condition=models.Q(mls_provider__isnull=False),
+                name="property_unique_mls_listing_key",
             ),
         ]
         indexes = [

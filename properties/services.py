@@ -15,6 +15,7 @@ from agents.choices import Role
 from properties import images
 from properties.choices import ChangeSource, ListingSource, MediaStatus
 from properties.models import PriceChange, Property, PropertyMedia, StatusChange
+from properties.reso import RESO_FIELDS
 from realestate.permissions import CHANGE, VIEW, actor_for
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,9 @@ logger = logging.getLogger(__name__)
 LISTING_SYSTEM_FIELDS = (
     "brokerage",
     "source",
+    "mls_provider",
+    "content_hash",
+    "feed_removed_at",
     "listing_key",
     "originating_system_name",
     "photos_count",
@@ -43,12 +47,20 @@ LISTING_EDITABLE_FIELDS = frozenset(
 )
 
 
-def _check_fields(data):
+def _check_fields(data, listing=None):
     unknown = set(data) - LISTING_EDITABLE_FIELDS
     if unknown:
         raise ValidationError(
             dict.fromkeys(sorted(unknown), "This field cannot be set."), code="read_only"
         )
+    if listing is not None and listing.source == ListingSource.MLS:
+        # The feed owns these: a local edit would be overwritten by the next sync.
+        from_feed = set(data) & set(RESO_FIELDS.values())
+        if from_feed:
+            raise ValidationError(
+                dict.fromkeys(sorted(from_feed), "This comes from the MLS feed; change it there."),
+                code="mls_owned",
+            )
 
 
 def _check_listing_people(*, listing, actor):
@@ -102,7 +114,7 @@ def listing_create(*, data, actor):
 @transaction.atomic
 def listing_update(*, listing, data, actor, source=ChangeSource.LOCAL):
     """Change a listing; a new price or status is written to its timeline."""
-    _check_fields(data)
+    _check_fields(data, listing)
     old_price, old_status = listing.list_price, listing.standard_status
     old_people = (listing.list_agent_id, listing.list_office_id)
     for field, value in data.items():
@@ -213,10 +225,36 @@ def media_process(*, media):
     media.status = MediaStatus.READY
     media.error = ""
     media.save(update_fields=["variants", "status", "error"])
-    _cover_refresh(media.property)
+    listing_cover_refresh(media.property)
     for name in old_names:
         if name not in {n for formats in variants.values() for n in formats.values()}:
             default_storage.delete(name)
+    return media
+
+
+def media_attach_original(*, media, data):
+    """Store a photo fetched from the MLS as the original and make its variants.
+
+    The same bytes as before (same checksum) are not stored or processed again.
+    """
+    checksum = hashlib.sha256(data).hexdigest()
+    if checksum == media.checksum and media.status == MediaStatus.READY:
+        return media
+    info = images.inspect_image(data)
+    old_files = [media.original.name] if media.original else []
+    media.checksum, media.width, media.height = checksum, info.width, info.height
+    media.original.save(f"original.{info.extension}", ContentFile(data), save=False)
+    media.save(update_fields=["checksum", "width", "height", "original"])
+    for name in old_files:
+        if name != media.original.name:
+            default_storage.delete(name)
+    return media_process(media=media)
+
+
+def media_fail(*, media, reason):
+    """Record why a photo could not be had; the listing keeps showing the MLS URL."""
+    media.status, media.error = MediaStatus.FAILED, reason[:2000]
+    media.save(update_fields=["status", "error"])
     return media
 
 
@@ -237,11 +275,11 @@ def _photos_changed(listing):
     listing.photos_count = PropertyMedia.objects.filter(property=listing).count()
     listing.photos_change_timestamp = timezone.now()
     listing.save(update_fields=["photos_count", "photos_change_timestamp", "updated_at"])
-    _cover_refresh(listing)
+    listing_cover_refresh(listing)
 
 
-def _cover_refresh(listing):
-    """Keep the listing's cover thumbnail on the listing, so listing cards load no photos."""
+def listing_cover_refresh(listing):
+    """Keep the first photo's thumbnail on the listing, so that listing cards load no photos."""
     first = PropertyMedia.objects.filter(property=listing).order_by("position", "pk").first()
     cover = ""
     if first is not None:

@@ -38,6 +38,8 @@ def _installation_secret_key(path):
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or _installation_secret_key(VAR_DIR / "secret_key")
 
+# Where this site answers; the demo MLS feed gives its photo and page URLs from it.
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -1,0 +1,20 @@
+"""The demo MLS, included at /mls/demo/: one RESO Web API service per named feed."""
+
+from django.urls import path, re_path
+
+from mls.demo import views
+
+app_name = "mls_demo"
+
+urlpatterns = [
+    path("<slug:feed>/odata/", views.service_document, name="service"),
+    path("<slug:feed>/odata/$metadata", views.metadata, name="metadata"),
+    path("<slug:feed>/odata/Property", views.property_list, name="property-list"),
+    re_path(
+        r"^(?P<feed>[-a-zA-Z0-9_]+)/odata/Property\('(?P<listing_key>[^'/]+)'\)$",
+        views.property_detail,
+        name="property-detail",
+    ),
+    path("<slug:feed>/photos/<str:listing_key>/<int:number>.jpg", views.photo, name="photo"),
+    path("<slug:feed>/token", views.token, name="token"),
+]
