@@ -214,6 +214,9 @@ CELERY_TASK_ROUTES = {"properties.tasks.media_process_task": {"queue": "photos"}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
+# Reverse proxies in front of the app (they set X-Forwarded-For and X-Forwarded-Proto).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
 # API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -236,7 +239,7 @@ REST_FRAMEWORK = {
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Proxies in front of the app: throttling trusts X-Forwarded-For only that far.
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
@@ -259,7 +262,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Security: strict unless DEBUG; every value can be overridden from the environment.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if NUM_PROXIES:
+    # Only a proxy we run may tell us the request was https; without one the header is a lie.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
