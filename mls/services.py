@@ -68,8 +68,18 @@ def _lease_release(provider, owner):
 
 
 def sync_run_start(*, provider, kind=RunKind.INCREMENTAL, actor=None):
-    """Queue a run of ``provider`` (the worker picks it up); returns the run."""
-    run = SyncRun.objects.create(provider=provider, kind=kind, triggered_by=actor)
+    """Queue a run of ``provider`` (the worker picks it up); returns the run.
+
+    Refused while another run of the provider is queued or running.
+    """
+    queued = provider.runs.filter(state=RunState.QUEUED, cancel_requested=False).exists()
+    leased = MLSProvider.objects.filter(pk=provider.pk, lease_until__gt=timezone.now()).exists()
+    if queued or leased:
+        raise ValidationError("A sync of this feed is already queued or running.")
+    # A run that stopped part-way is picked up again rather than started over.
+    run = _resumable_run(provider, kind) or SyncRun.objects.create(
+        provider=provider, kind=kind, triggered_by=actor
+    )
     transaction.on_commit(lambda: _enqueue(run.pk))
     return run
 
@@ -391,6 +401,12 @@ def _reconcile(provider, run, owner, feed):
 
 
 RECONCILE_HOUR, RECONCILE_MINUTE = 3, 30
+PROVIDER_CONFIG_FIELDS = [
+    field.name
+    for field in MLSProvider._meta.concrete_fields
+    if field.name
+    not in {"id", "high_water_mark", "periodic_task", "lease_owner", "lease_until", "created_at"}
+]
 SYNC_TASK = "mls.tasks.mls_sync_provider_task"
 
 
@@ -401,7 +417,11 @@ def provider_save(*, provider, actor=None):
     Schedules are changed through the models' ``save()`` so that celery-beat notices.
     """
     provider.full_clean()
-    provider.save()
+    if provider.pk is None:
+        provider.save()
+    else:
+        # Only the configuration: a running sync moves the lease and the high-water mark.
+        provider.save(update_fields=PROVIDER_CONFIG_FIELDS)
     provider_schedule(provider=provider)
     return provider
 
@@ -450,3 +470,18 @@ def provider_unschedule(*, provider):
         name__in=[f"MLS sync {label}", f"MLS reconcile {label}"]
     ):
         task.delete()
+
+
+def provider_enable(*, provider, enabled, actor):
+    """Turn a provider's scheduled syncs on or off."""
+    # A running sync moves the lease and the high-water mark: save over the stored row.
+    provider.refresh_from_db()
+    provider.enabled = enabled
+    return provider_save(provider=provider, actor=actor)
+
+
+def provider_set_interval(*, provider, minutes, actor):
+    """Sync a provider every ``minutes`` minutes (1 minute to 1 week)."""
+    provider.refresh_from_db()
+    provider.sync_interval_minutes = minutes
+    return provider_save(provider=provider, actor=actor)

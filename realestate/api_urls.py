@@ -5,11 +5,14 @@ from rest_framework.routers import DefaultRouter
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenVerifyView
 
 from agents.api.views import AgentViewSet, MeView
+from mls.api.views import MLSProviderViewSet, SyncRunViewSet
 from properties.api.views import PropertyViewSet
 
 router = DefaultRouter()
 router.register("properties", PropertyViewSet, basename="property")
 router.register("agents", AgentViewSet, basename="agent")
+router.register("mls/providers", MLSProviderViewSet, basename="mls-provider")
+router.register("mls/runs", SyncRunViewSet, basename="mls-run")
 
 urlpatterns = [
     path("auth/token/", TokenObtainPairView.as_view(), name="token-obtain"),

@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("agents.urls")),
     path("listings/", include("properties.urls")),
+    path("mls/", include("mls.urls")),
     path("mls/demo/", include("mls.demo.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("realestate.api_urls")),
