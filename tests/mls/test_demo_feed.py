@@ -78,7 +78,7 @@ def test_records_have_every_reso_field_with_realistic_values():
             assert all(isinstance(value, str) for value in record[name])
         assert isinstance(record["ListPrice"], int) and record["ListPrice"] > 0
         assert record["City"] and record["StateOrProvince"] in ("MA", "ME")
-        assert 1 <= len(record["Media"]) <= 6
+        assert len(record["Media"]) in range(1, 7)
         assert record["PhotosCount"] == len(record["Media"])
         assert [m["Order"] for m in record["Media"]] == list(range(1, len(record["Media"]) + 1))
         assert stamp(record["PhotosChangeTimestamp"]) <= stamp(record["ModificationTimestamp"])
