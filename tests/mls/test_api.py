@@ -15,6 +15,7 @@ from agents.services import agent_set_role
 from mls.choices import RunKind, RunState
 from mls.models import MLSProvider, SyncError, SyncRun
 from mls.services import provider_save
+from tests.testing.factories import make_mls_provider, make_sync_run
 
 pytestmark = pytest.mark.django_db
 
@@ -27,32 +28,13 @@ SECRET = "s3cr3t-client-value"
 TOKEN = "b3ar3r-token-value"
 
 
-def make_provider(brokerage, name="Bright MLS", **fields):
-    return provider_save(
-        provider=MLSProvider(
-            brokerage=brokerage, name=name, endpoint="https://mls.example/odata", **fields
-        )
-    )
-
-
-def make_run(provider, state=RunState.SUCCEEDED, **fields):
-    now = timezone.now()
-    values = {"kind": RunKind.INCREMENTAL, "state": state, "fetched": 120, "created": 20}
-    if state != RunState.QUEUED:
-        values["started_at"] = now - timedelta(seconds=60)
-    if state in (RunState.SUCCEEDED, RunState.FAILED, RunState.CANCELLED):
-        values["finished_at"] = now
-    values.update(fields)
-    return SyncRun.objects.create(provider=provider, **values)
-
-
 def detail_url(provider, action=""):
     return f"{PROVIDERS_URL}{provider.pk}/{action + '/' if action else ''}"
 
 
 @pytest.fixture
 def provider(personas):
-    return make_provider(personas.brokerage, client_secret=SECRET, bearer_token=TOKEN)
+    return make_mls_provider(personas.brokerage, client_secret=SECRET, bearer_token=TOKEN)
 
 
 @pytest.fixture
@@ -100,7 +82,7 @@ def every_endpoint(provider, run):
 
 
 def test_anonymous_gets_401_from_every_mls_endpoint(api_for, provider):
-    run = make_run(provider)
+    run = make_sync_run(provider)
     client = api_for("anonymous")
     for method, url, body in every_endpoint(provider, run):
         response = getattr(client, method)(url, body)
@@ -112,7 +94,7 @@ def test_anonymous_gets_401_from_every_mls_endpoint(api_for, provider):
 
 @pytest.mark.parametrize("persona", NON_BROKERS)
 def test_non_brokers_get_403_from_every_mls_endpoint(api_for, provider, persona, queued_tasks):
-    run = make_run(provider)
+    run = make_sync_run(provider)
     client = api_for(persona)
     for method, url, body in every_endpoint(provider, run):
         response = getattr(client, method)(url, body)
@@ -130,9 +112,9 @@ def test_non_brokers_get_403_from_every_mls_endpoint(api_for, provider, persona,
 def test_broker_of_another_brokerage_gets_404_and_sees_none_of_the_providers(
     api_for, provider, other_broker, queued_tasks
 ):
-    run = make_run(provider)
+    run = make_sync_run(provider)
     SyncError.objects.create(run=run, listing_key="K1", reason="Bad price")
-    theirs = make_provider(other_broker.brokerage, name="Their MLS")
+    theirs = make_mls_provider(other_broker.brokerage, name="Their MLS")
     client = api_for("stranger")
     assert ids(client.get(PROVIDERS_URL)) == {theirs.pk}
     assert ids(client.get(RUNS_URL)) == set()
@@ -155,9 +137,9 @@ def test_broker_of_another_brokerage_gets_404_and_sees_none_of_the_providers(
 
 
 def test_broker_sees_the_brokerages_providers_runs_and_errors(api_for, provider, personas):
-    run = make_run(provider)
+    run = make_sync_run(provider)
     SyncError.objects.create(run=run, listing_key="K1", reason="Bad price")
-    make_run(make_provider(personas.other_brokerage, name="Their MLS"))
+    make_sync_run(make_mls_provider(personas.other_brokerage, name="Their MLS"))
     client = api_for("broker")
     assert ids(client.get(PROVIDERS_URL)) == {provider.pk}
     assert ids(client.get(RUNS_URL)) == {run.pk}
@@ -171,8 +153,8 @@ def test_broker_sees_the_brokerages_providers_runs_and_errors(api_for, provider,
 
 
 def test_provider_detail_shows_schedule_latest_run_and_its_counts(api_for, provider):
-    make_run(provider, fetched=10)
-    latest = make_run(provider, state=RunState.RUNNING, fetched=40, total=200, created=5)
+    make_sync_run(provider, fetched=10)
+    latest = make_sync_run(provider, state=RunState.RUNNING, fetched=40, total=200, created=5)
     data = api_for("broker").get(detail_url(provider)).data
     assert data["name"] == "Bright MLS"
     assert data["kind_label"] == "RESO Web API (OData)"
@@ -297,9 +279,9 @@ def test_sync_queues_an_incremental_or_full_run(
 
 
 def test_cancel_stops_queued_and_running_runs_only(api_for, provider):
-    queued = make_run(provider, state=RunState.QUEUED)
-    running = make_run(provider, state=RunState.RUNNING)
-    finished = make_run(provider, state=RunState.SUCCEEDED)
+    queued = make_sync_run(provider, state=RunState.QUEUED)
+    running = make_sync_run(provider, state=RunState.RUNNING)
+    finished = make_sync_run(provider, state=RunState.SUCCEEDED)
     response = api_for("broker").post(detail_url(provider, "cancel"))
     assert response.status_code == 200
     assert {row["id"] for row in response.data} == {queued.pk, running.pk}
@@ -311,7 +293,7 @@ def test_cancel_stops_queued_and_running_runs_only(api_for, provider):
 
 
 def test_cancel_with_nothing_going_returns_no_runs(api_for, provider):
-    make_run(provider)
+    make_sync_run(provider)
     response = api_for("broker").post(detail_url(provider, "cancel"))
     assert (response.status_code, response.data) == (200, [])
 
@@ -352,10 +334,10 @@ def test_interval_out_of_range_is_a_field_error(api_for, provider, minutes):
 
 
 def test_runs_filter_by_provider_state_and_kind(api_for, provider, personas):
-    second = make_provider(personas.brokerage, name="Second MLS")
-    succeeded = make_run(provider)
-    failed = make_run(provider, state=RunState.FAILED, kind=RunKind.FULL)
-    other = make_run(second)
+    second = make_mls_provider(personas.brokerage, name="Second MLS")
+    succeeded = make_sync_run(provider)
+    failed = make_sync_run(provider, state=RunState.FAILED, kind=RunKind.FULL)
+    other = make_sync_run(second)
     client = api_for("broker")
     assert ids(client.get(RUNS_URL)) == {succeeded.pk, failed.pk, other.pk}
     assert ids(client.get(RUNS_URL, {"provider": provider.pk})) == {succeeded.pk, failed.pk}
@@ -364,17 +346,17 @@ def test_runs_filter_by_provider_state_and_kind(api_for, provider, personas):
 
 
 def test_provider_runs_are_paginated_newest_first(api_for, provider):
-    runs = [make_run(provider) for _ in range(3)]
+    runs = [make_sync_run(provider) for _ in range(3)]
     response = api_for("broker").get(detail_url(provider, "runs"), {"page_size": 2})
     assert response.data["count"] == 3
     assert [row["id"] for row in response.data["results"]] == [runs[2].pk, runs[1].pk]
 
 
 def test_errors_endpoint_lists_the_providers_sync_errors(api_for, provider, personas):
-    run = make_run(provider)
+    run = make_sync_run(provider)
     first = SyncError.objects.create(run=run, listing_key="K1", reason="No price")
-    second = SyncError.objects.create(run=make_run(provider), listing_key="K2", reason="Bad")
-    elsewhere = make_run(make_provider(personas.brokerage, name="Second MLS"))
+    second = SyncError.objects.create(run=make_sync_run(provider), listing_key="K2", reason="Bad")
+    elsewhere = make_sync_run(make_mls_provider(personas.brokerage, name="Second MLS"))
     SyncError.objects.create(run=elsewhere, listing_key="K3", reason="Other feed")
     response = api_for("broker").get(detail_url(provider, "errors"))
     assert response.status_code == 200
@@ -391,8 +373,8 @@ def test_errors_endpoint_lists_the_providers_sync_errors(api_for, provider, pers
 
 
 def test_status_lists_every_provider_with_its_current_state(api_for, provider, personas):
-    idle = make_provider(personas.brokerage, name="Idle MLS", enabled=False)
-    running = make_run(provider, state=RunState.RUNNING, fetched=50, total=100)
+    idle = make_mls_provider(personas.brokerage, name="Idle MLS", enabled=False)
+    running = make_sync_run(provider, state=RunState.RUNNING, fetched=50, total=100)
     response = api_for("broker").get(STATUS_URL)
     assert response.status_code == 200
     by_id = {row["id"]: row for row in response.data}
@@ -421,16 +403,16 @@ def test_status_lists_every_provider_with_its_current_state(api_for, provider, p
 def test_stats_count_providers_listings_and_the_last_days_runs(api_for, provider, personas):
     from tests.testing.factories import make_listing
 
-    make_provider(personas.brokerage, name="Idle MLS", enabled=False)
+    make_mls_provider(personas.brokerage, name="Idle MLS", enabled=False)
     listing = make_listing(personas.agent.user)
     listing.mls_provider = provider
     listing.listing_key = "MLS-1"
     listing.save()
-    make_run(provider, fetched=120, created=20, updated=30)
-    make_run(provider, state=RunState.FAILED, fetched=60, created=0, updated=0)
-    old = make_run(provider, fetched=999)
+    make_sync_run(provider, fetched=120, created=20, updated=30)
+    make_sync_run(provider, state=RunState.FAILED, fetched=60, created=0, updated=0)
+    old = make_sync_run(provider, fetched=999)
     SyncRun.objects.filter(pk=old.pk).update(queued_at=timezone.now() - timedelta(days=2))
-    make_run(make_provider(personas.other_brokerage, name="Theirs"), fetched=5000)
+    make_sync_run(make_mls_provider(personas.other_brokerage, name="Theirs"), fetched=5000)
     data = api_for("broker").get(STATS_URL).data
     assert data["providers"] == 2
     assert data["enabled_providers"] == 1
@@ -464,9 +446,9 @@ def test_provider_lists_query_count_does_not_grow_with_providers(
         return client
 
     def add_provider(n):
-        provider = make_provider(personas.brokerage, name=f"MLS {n}")
-        make_run(provider)
-        run = make_run(provider, state=RunState.RUNNING)
+        provider = make_mls_provider(personas.brokerage, name=f"MLS {n}")
+        make_sync_run(provider)
+        run = make_sync_run(provider, state=RunState.RUNNING)
         SyncError.objects.create(run=run, listing_key=f"K{n}", reason="Bad")
 
     urls = (PROVIDERS_URL, STATUS_URL, RUNS_URL, STATS_URL)

@@ -22,6 +22,7 @@ from mls.http import (
     parse_retry_after,
 )
 from tests.mls.conftest import Reply
+from tests.testing.clock import FakeClock
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 
@@ -299,21 +300,8 @@ def test_retry_after_is_read_as_seconds_or_an_http_date():
     assert parse_retry_after(None) is None
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def test_the_rate_limiter_spaces_requests():
-    clock = FakeClock()
+    clock = FakeClock(start=1000.0)
     limiter = RateLimiter(4, clock=clock.monotonic, sleep=clock.sleep)
 
     for _ in range(3):
@@ -325,7 +313,7 @@ def test_the_rate_limiter_spaces_requests():
 
 
 def test_the_rate_limiter_is_applied_to_every_request(feed_server, make_session):
-    clock = FakeClock()
+    clock = FakeClock(start=1000.0)
     limiter = RateLimiter(2, clock=clock.monotonic, sleep=clock.sleep)
     feed_server.script("/feed", Reply(json={}))
     session = make_session(allow_private_network=True, rate_limiter=limiter)

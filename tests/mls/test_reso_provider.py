@@ -11,6 +11,7 @@ from mls.models import MLSProvider
 from mls.providers import Cursor, FeedError, provider_for
 from mls.providers.reso import ResoWebApiProvider, parse_reso_timestamp
 from tests.mls.conftest import Reply
+from tests.testing.clock import FakeClock
 
 T1 = "2024-03-01T10:00:00Z"
 T2 = "2024-03-01T11:00:00Z"
@@ -78,19 +79,6 @@ class ODataFeed:
             )
             answer["@odata.nextLink"] = f"{request.path}?{link}"
         return Reply(json=answer)
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

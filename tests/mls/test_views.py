@@ -1,7 +1,5 @@
 """The broker's MLS feeds page, its live card and its buttons."""
 
-from datetime import timedelta
-
 import pytest
 from django.db import connection
 from django.test import Client
@@ -12,8 +10,9 @@ from django_celery_beat.models import PeriodicTask
 from agents.choices import Role
 from agents.services import agent_set_role
 from mls.choices import RunKind, RunState
-from mls.models import MLSProvider, SyncError, SyncRun
+from mls.models import SyncError, SyncRun
 from mls.services import provider_save
+from tests.testing.factories import make_mls_provider, make_sync_run
 
 pytestmark = pytest.mark.django_db
 
@@ -21,28 +20,9 @@ PAGE_URL = "/mls/"
 NON_BROKERS = ("agent", "colleague", "assistant", "viewer", "stranger")
 
 
-def make_provider(brokerage, name="Bright MLS", **fields):
-    return provider_save(
-        provider=MLSProvider(
-            brokerage=brokerage, name=name, endpoint="https://mls.example/odata", **fields
-        )
-    )
-
-
-def make_run(provider, state=RunState.SUCCEEDED, **fields):
-    now = timezone.now()
-    values = {"kind": RunKind.INCREMENTAL, "state": state, "fetched": 120, "created": 20}
-    if state != RunState.QUEUED:
-        values["started_at"] = now - timedelta(seconds=60)
-    if state in (RunState.SUCCEEDED, RunState.FAILED, RunState.CANCELLED):
-        values["finished_at"] = now
-    values.update(fields)
-    return SyncRun.objects.create(provider=provider, **values)
-
-
 @pytest.fixture
 def provider(personas):
-    return make_provider(personas.brokerage)
+    return make_mls_provider(personas.brokerage)
 
 
 @pytest.fixture
@@ -76,7 +56,7 @@ def assert_unchanged(provider):
 
 def test_anonymous_is_sent_to_log_in_from_the_page_card_and_buttons(client_for, provider):
     client = client_for("anonymous")
-    make_run(provider, state=RunState.RUNNING)
+    make_sync_run(provider, state=RunState.RUNNING)
     for url in (PAGE_URL, f"/mls/{provider.pk}/card/"):
         response = client.get(url)
         assert response.status_code == 302
@@ -93,7 +73,7 @@ def test_non_brokers_get_403_from_the_page_card_and_buttons(
     client_for, provider, persona, queued_tasks
 ):
     client = client_for(persona)
-    make_run(provider, state=RunState.RUNNING)
+    make_sync_run(provider, state=RunState.RUNNING)
     assert client.get(PAGE_URL).status_code == 403
     assert client.get(f"/mls/{provider.pk}/card/").status_code == 403
     for url, data in action_urls(provider).values():
@@ -105,8 +85,8 @@ def test_broker_of_another_brokerage_gets_404_and_does_not_see_the_feed(
     client_for, provider, personas, queued_tasks
 ):
     agent_set_role(agent=personas.stranger, role=Role.BROKER)
-    make_provider(personas.other_brokerage, name="Harbor Feed")
-    make_run(provider, state=RunState.RUNNING)
+    make_mls_provider(personas.other_brokerage, name="Harbor Feed")
+    make_sync_run(provider, state=RunState.RUNNING)
     client = client_for("stranger")
     page = client.get(PAGE_URL)
     assert page.status_code == 200
@@ -135,7 +115,7 @@ def test_empty_state_points_to_the_back_office(client_for):
 
 
 def test_page_shows_last_run_counts_next_run_and_recent_errors(client_for, provider):
-    run = make_run(provider, fetched=1234, created=56, updated=78)
+    run = make_sync_run(provider, fetched=1234, created=56, updated=78)
     for n in range(7):
         SyncError.objects.create(run=run, listing_key=f"KEY-{n}", reason=f"Reason {n}")
     response = client_for("broker").get(PAGE_URL)
@@ -156,7 +136,7 @@ def test_page_shows_last_run_counts_next_run_and_recent_errors(client_for, provi
 
 
 def test_running_card_polls_itself_and_shows_progress(client_for, provider):
-    make_run(provider, state=RunState.RUNNING, fetched=300, total=1200)
+    make_sync_run(provider, state=RunState.RUNNING, fetched=300, total=1200)
     client = client_for("broker")
     html = client.get(PAGE_URL).content.decode()
     assert f'hx-get="/mls/{provider.pk}/card/"' in html
@@ -172,7 +152,7 @@ def test_running_card_polls_itself_and_shows_progress(client_for, provider):
 
 
 def test_card_stops_polling_once_the_run_is_over(client_for, provider):
-    run = make_run(provider, state=RunState.RUNNING)
+    run = make_sync_run(provider, state=RunState.RUNNING)
     client = client_for("broker")
     assert 'hx-trigger="every 2s"' in client.get(f"/mls/{provider.pk}/card/").content.decode()
     SyncRun.objects.filter(pk=run.pk).update(state=RunState.SUCCEEDED, finished_at=timezone.now())
@@ -211,7 +191,7 @@ def test_run_now_and_full_sync_queue_runs(
 
 
 def test_cancel_button_cancels_the_running_run(client_for, provider):
-    queued = make_run(provider, state=RunState.QUEUED)
+    queued = make_sync_run(provider, state=RunState.QUEUED)
     response = client_for("broker").post(f"/mls/{provider.pk}/cancel/")
     assert response.status_code == 302
     queued.refresh_from_db()
@@ -263,9 +243,9 @@ def test_page_query_count_does_not_grow_with_providers(
         return client
 
     def add_provider(n):
-        provider = make_provider(personas.brokerage, name=f"MLS {n}")
-        make_run(provider)
-        run = make_run(provider, state=RunState.RUNNING, total=500)
+        provider = make_mls_provider(personas.brokerage, name=f"MLS {n}")
+        make_sync_run(provider)
+        run = make_sync_run(provider, state=RunState.RUNNING, total=500)
         SyncError.objects.create(run=run, listing_key=f"K{n}", reason="Bad")
         return provider
 

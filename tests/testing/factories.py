@@ -69,3 +69,31 @@ def image_bytes(fmt="JPEG", size=(800, 600), color=(40, 120, 200)):
     buffer = io.BytesIO()
     Image.new("RGB", size, color).save(buffer, fmt)
     return buffer.getvalue()
+
+
+def make_mls_provider(brokerage, name="Bright MLS", **fields):
+    """An MLS feed configuration saved (and scheduled) through the provider service."""
+    from mls.models import MLSProvider
+    from mls.services import provider_save
+
+    fields.setdefault("endpoint", "https://mls.example/odata")
+    return provider_save(provider=MLSProvider(brokerage=brokerage, name=name, **fields))
+
+
+def make_sync_run(provider, state="succeeded", **fields):
+    """A run in the given state, with plausible counts and times."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mls.choices import FINISHED_STATES, RunKind, RunState
+    from mls.models import SyncRun
+
+    now = timezone.now()
+    values = {"kind": RunKind.INCREMENTAL, "state": state, "fetched": 120, "created": 20}
+    if state != RunState.QUEUED:
+        values["started_at"] = now - timedelta(seconds=60)
+    if state in FINISHED_STATES:
+        values["finished_at"] = now
+    values.update(fields)
+    return SyncRun.objects.create(provider=provider, **values)
