@@ -14,5 +14,9 @@ def provider_for(config) -> FeedProvider:
         from mls.providers.reso import ResoWebApiProvider
 
         return ResoWebApiProvider(config)
+    if config.kind == ProviderKind.CSV:
+        from mls.providers.csv import CsvFeedProvider
+
+        return CsvFeedProvider(config)
     label = dict(ProviderKind.choices).get(config.kind, config.kind)
     raise FeedError(f"{label} feeds are not supported yet; choose a RESO Web API feed")
