@@ -5,10 +5,14 @@ import json
 import sys
 import threading
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from mls.choices import ProviderKind
+from mls.models import MLSProvider
 
 
 @dataclass
@@ -171,3 +175,22 @@ def make_session():
     yield make
     for session in sessions:
         session.close()
+
+
+@pytest.fixture
+def make_config(feed_server):
+    """An unsaved RESO Web API provider configuration pointed at the local feed server."""
+
+    def make(**options):
+        fields = {
+            "name": "Test MLS",
+            "kind": ProviderKind.RESO_WEB_API,
+            "endpoint": feed_server.url("/odata/"),
+            "page_size": 2,
+            "max_requests_per_second": Decimal("5"),
+            "allow_private_network": True,
+            **options,
+        }
+        return MLSProvider(**fields)
+
+    return make

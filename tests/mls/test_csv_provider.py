@@ -1,5 +1,6 @@
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
@@ -26,20 +27,11 @@ def rows(*lines, delimiter=","):
 
 
 @pytest.fixture
-def make_config(feed_server):
-    def make(**options):
-        fields = {
-            "name": "CSV MLS",
-            "kind": ProviderKind.CSV,
-            "endpoint": feed_server.url("/export.csv"),
-            "page_size": 2,
-            "max_requests_per_second": Decimal("5"),
-            "allow_private_network": True,
-            **options,
-        }
-        return MLSProvider(**fields)
-
-    return make
+def make_config(make_config, feed_server):
+    """The feed server's CSV export as a provider configuration."""
+    return partial(
+        make_config, name="CSV MLS", kind=ProviderKind.CSV, endpoint=feed_server.url("/export.csv")
+    )
 
 
 def read_all(provider, *, since=None, cursor=None):

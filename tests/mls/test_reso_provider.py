@@ -7,7 +7,6 @@ import pytest
 
 from mls.choices import AuthKind, ProviderKind
 from mls.http import RateLimiter, RetryPolicy
-from mls.models import MLSProvider
 from mls.providers import Cursor, FeedError, provider_for
 from mls.providers.reso import ResoWebApiProvider, parse_reso_timestamp
 from tests.mls.conftest import Reply
@@ -79,23 +78,6 @@ class ODataFeed:
             )
             answer["@odata.nextLink"] = f"{request.path}?{link}"
         return Reply(json=answer)
-
-
-@pytest.fixture
-def make_config(feed_server):
-    def make(**options):
-        fields = {
-            "name": "Test MLS",
-            "kind": ProviderKind.RESO_WEB_API,
-            "endpoint": feed_server.url("/odata/"),
-            "page_size": 2,
-            "max_requests_per_second": Decimal("5"),
-            "allow_private_network": True,
-            **options,
-        }
-        return MLSProvider(**fields)
-
-    return make
 
 
 @pytest.fixture
