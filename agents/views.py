@@ -5,7 +5,12 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from properties.models import Property
-from properties.selectors import property_list, property_recent_changes, property_status_counts
+from properties.selectors import (
+    property_homes,
+    property_list,
+    property_recent_changes,
+    property_status_counts,
+)
 from realestate.permissions import actor_for, can_add
 
 DASHBOARD_LISTINGS = 8
@@ -25,7 +30,12 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             return context
         current = property_list(user=user).filter(archived_at__isnull=True)
         week_ago = timezone.now() - timedelta(days=7)
-        new_this_week = current.filter(created_at__gte=week_ago).order_by("-created_at", "-pk")
+        # One row per home, as on the listing page: a second feed's copy is not news.
+        new_this_week = (
+            property_homes(current, user=user)
+            .filter(created_at__gte=week_ago)
+            .order_by("-created_at", "-pk")
+        )
         mine = current.filter(list_agent__user=user)
         status_counts = property_status_counts(listings=mine)
         context.update(

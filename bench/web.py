@@ -233,6 +233,7 @@ def seed_listings(brokerage, agents, total):
             modification_timestamp=now - timedelta(seconds=rng.randint(0, 365 * 86400)),
         )
         listing.search_document = listing.build_search_document()
+        listing.home_key = listing.build_home_key()
         batch.append(listing)
         if len(batch) == BATCH_SIZE:
             Property.objects.bulk_create(batch)

@@ -10,7 +10,11 @@ class PropertiesConfig(AppConfig):
 
         from properties.models import PriceChange, Property, PropertyMedia, StatusChange
 
-        auditlog.register(Property, exclude_fields=["search_document", "updated_at"])
+        # Derived columns (search text, home key and flag): the address change is logged already.
+        auditlog.register(
+            Property,
+            exclude_fields=["search_document", "home_key", "home_duplicate", "updated_at"],
+        )
         # Variants and processing state are the photo pipeline's, not a person's, changes.
         auditlog.register(
             PropertyMedia, exclude_fields=["variants", "status", "error", "width", "height"]

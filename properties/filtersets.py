@@ -3,7 +3,7 @@ from django import forms
 
 from properties.choices import PropertySubType, PropertyType, StandardStatus
 from properties.models import Property
-from properties.selectors import property_search
+from properties.selectors import property_homes, property_search
 from realestate.filters import StableOrderingFilter
 
 
@@ -33,6 +33,15 @@ class PropertyFilterSet(django_filters.FilterSet):
     mine = django_filters.BooleanFilter(method="filter_mine", label="My listings only")
     archived = django_filters.BooleanFilter(
         method="filter_archived", label="Archived", widget=forms.NullBooleanSelect
+    )
+    all_listings = django_filters.BooleanFilter(
+        method="filter_all_listings",
+        label="Every listing of a home",
+        help_text=(
+            "A home listed more than once (two MLS feeds, a relisting) shows once, as its "
+            "current listing: on the market first, then sold, then the rest, and among those "
+            "the most recently modified; `true` lists every listing instead."
+        ),
     )
     sort = StableOrderingFilter(
         fields=(
@@ -74,10 +83,19 @@ class PropertyFilterSet(django_filters.FilterSet):
         # Archived listings stay out of every list unless asked for.
         return queryset.filter(archived_at__isnull=not value)
 
+    def filter_all_listings(self, queryset, name, value):
+        # Applied in ``qs``, with the home counts that every list shows.
+        return queryset
+
     @property
     def qs(self):
         queryset = super().qs
         # An unbound filter set has no cleaned data: it shows the current listings.
-        if getattr(self.form, "cleaned_data", {}).get("archived") is None:
+        cleaned_data = getattr(self.form, "cleaned_data", {})
+        if cleaned_data.get("archived") is None:
+            # With the duplicate filter, exactly the partial condition of the list's index.
             queryset = queryset.filter(archived_at__isnull=True)
-        return queryset
+        user = getattr(self.request, "user", None)
+        return property_homes(
+            queryset, user=user, one_per_home=not cleaned_data.get("all_listings")
+        )

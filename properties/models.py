@@ -15,6 +15,7 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
+from properties.addresses import HOME_KEY_MAX_LENGTH, home_key_of
 from properties.choices import (
     ChangeSource,
     ListingSource,
@@ -183,6 +184,18 @@ class Property(models.Model):
     photos_change_timestamp = models.DateTimeField(null=True, blank=True)
     modification_timestamp = models.DateTimeField(default=timezone.now)
     search_document = models.TextField(blank=True, editable=False)
+    home_key = models.CharField(
+        max_length=HOME_KEY_MAX_LENGTH,
+        blank=True,
+        editable=False,
+        help_text="The normalized address: listings with the same key are one home.",
+    )
+    # Kept by ``services.home_duplicates_refresh``: the lists hide these with a plain filter.
+    home_duplicate = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Another listing of the same home stands for it on the lists.",
+    )
     archived_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -204,10 +217,9 @@ class Property(models.Model):
                 condition=models.Q(mls_provider__isnull=True),
                 name="property_unique_listing_key",
             ),
+            # Not partial (NULLs are distinct): a sync's INSERT ... ON CONFLICT names it.
             models.UniqueConstraint(
-                fields=["mls_provider", "listing_key"],
-                condition=models.Q(mls_provider__isnull=False),
-                name="property_unique_mls_listing_key",
+                fields=["mls_provider", "listing_key"], name="property_unique_mls_listing_key"
             ),
         ]
         indexes = [
@@ -217,6 +229,9 @@ class Property(models.Model):
             ),
             models.Index(fields=["brokerage", "-modification_timestamp"], name="property_recent"),
             # The list page's city filter is case-insensitive and its default order is newest.
+            # Partial on exactly what the default list keeps (current listings, one per home),
+            # so that the list's COUNT(*), filtered or not, is an index-only scan of it; for
+            # that PostgreSQL also needs the column under UPPER() in the index, hence INCLUDE.
             models.Index(
                 F("brokerage"),
                 Upper("city"),
@@ -224,9 +239,12 @@ class Property(models.Model):
                 F("modification_timestamp").desc(),
                 F("id").desc(),
                 name="property_city_status_recent",
-                condition=Q(archived_at__isnull=True),
+                include=["city"],
+                condition=Q(archived_at__isnull=True, home_duplicate=False),
             ),
             models.Index(fields=["brokerage", "postal_code"], name="property_postal_code"),
+            # The listings of a home: the duplicate refresh, the cards' count and the detail.
+            models.Index(fields=["brokerage", "home_key"], name="property_home"),
             models.Index(fields=["brokerage", "list_price"], name="property_price"),
             models.Index(fields=["list_agent", "-modification_timestamp"], name="property_agent"),
         ]
@@ -297,6 +315,10 @@ class Property(models.Model):
             )
             if part
         )
+
+    def build_home_key(self):
+        """The normalized address that tells this home's other listings (``addresses``)."""
+        return home_key_of(self)
 
 
 def media_upload_to(instance, filename):

@@ -3,7 +3,8 @@ from datetime import datetime
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from properties.choices import StandardStatus
 from properties.models import PriceChange, Property, StatusChange
@@ -63,6 +64,7 @@ CARD_FIELDS = (
     "modification_timestamp",
     "archived_at",
     "created_at",
+    "home_key",
     "list_agent__user__username",
     "list_agent__user__first_name",
     "list_agent__user__last_name",
@@ -84,6 +86,61 @@ def property_details():
 def property_list(*, user):
     """Listings the user may see, with what a listing card shows."""
     return restrict(property_cards(), user)
+
+
+def property_homes(listings, *, user, one_per_home=True):
+    """``listings`` as homes: each annotated with ``home_listings_count``, and with
+    ``one_per_home`` only the listing that stands for its home.
+
+    Listings with the same non-empty ``home_key`` in a brokerage are one home (two MLS feeds,
+    a feed and the brokerage's own entry, a relisting). Which one stands for it is decided when
+    listings are written (``services.home_duplicates_refresh``) and stored: the others have
+    ``home_duplicate`` set, so hiding them is a plain filter that the lists' partial index
+    (``property_city_status_recent``) covers, for the rows and the COUNT(*) alike.
+
+    ``home_listings_count`` counts every listing of the home ``user`` may see, whatever the
+    filters, so that a card's "2 listings" matches its page's "Also listed as". It is a
+    correlated subquery on the ``property_home`` index: PostgreSQL evaluates it for the rows
+    of the page only, and the paginator's COUNT(*) leaves it out (Django drops annotations
+    that are not aggregates from ``count()``).
+    """
+    if one_per_home:
+        listings = listings.filter(home_duplicate=False)
+    siblings = (
+        restrict(Property.objects.all(), user)
+        .filter(brokerage=OuterRef("brokerage"), home_key=OuterRef("home_key"))
+        .exclude(home_key="")
+        .order_by()
+        .values("home_key")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return listings.annotate(home_listings_count=Coalesce(Subquery(siblings), 1))
+
+
+# What the "Also listed as" rows show; the provider's name comes in the same query.
+HOME_LISTING_FIELDS = (
+    "brokerage_id",
+    "listing_id",
+    "source",
+    "standard_status",
+    "list_price",
+    "modification_timestamp",
+    "archived_at",
+    "mls_provider__name",
+)
+
+
+def property_home_listings(*, listing, user):
+    """The other listings of ``listing``'s home that ``user`` may see, newest first."""
+    if not listing.home_key:
+        return Property.objects.none()
+    return (
+        restrict(Property.objects.select_related("mls_provider"), user)
+        .only(*HOME_LISTING_FIELDS)
+        .filter(brokerage=listing.brokerage_id, home_key=listing.home_key)
+        .exclude(pk=listing.pk)
+    )
 
 
 def property_status_counts(*, listings):

@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import uuid
+from collections import defaultdict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -13,7 +14,13 @@ from django.utils import timezone
 
 from agents.choices import Role
 from properties import images
-from properties.choices import ChangeSource, ListingSource, MediaStatus
+from properties.choices import (
+    ON_MARKET_STATUSES,
+    ChangeSource,
+    ListingSource,
+    MediaStatus,
+    StandardStatus,
+)
 from properties.models import PriceChange, Property, PropertyMedia, StatusChange
 from properties.reso import RESO_FIELDS
 from realestate.permissions import CHANGE, VIEW, actor_for
@@ -105,9 +112,11 @@ def listing_create(*, data, actor):
         listing.original_list_price = listing.list_price
     _check_listing_people(listing=listing, actor=actor)
     listing.search_document = listing.build_search_document()
+    listing.home_key = listing.build_home_key()
     listing.full_clean()
     listing.save()
     _record_history(listing, old_price=None, old_status="", actor=actor, source=ChangeSource.LOCAL)
+    _home_refresh(listing, listing.home_key)
     return listing
 
 
@@ -116,16 +125,22 @@ def listing_update(*, listing, data, actor, source=ChangeSource.LOCAL):
     """Change a listing; a new price or status is written to its timeline."""
     _check_fields(data, listing)
     old_price, old_status = listing.list_price, listing.standard_status
+    old_home_key = listing.home_key
     old_people = (listing.list_agent_id, listing.list_office_id)
     for field, value in data.items():
         setattr(listing, field, value)
     if (listing.list_agent_id, listing.list_office_id) != old_people:
         _check_listing_people(listing=listing, actor=actor)
     listing.search_document = listing.build_search_document()
+    listing.home_key = listing.build_home_key()
+    if not listing.home_key:
+        listing.home_duplicate = False  # no home, so no other listing stands for it
     listing.modification_timestamp = timezone.now()
     listing.full_clean()
     listing.save()
     _record_history(listing, old_price=old_price, old_status=old_status, actor=actor, source=source)
+    # Always: the new modification time (or status) may make this the home's primary listing.
+    _home_refresh(listing, old_home_key, listing.home_key)
     return listing
 
 
@@ -148,6 +163,7 @@ def listing_archive(*, listing, actor):
     if listing.archived_at is None:
         listing.archived_at = timezone.now()
         listing.save(update_fields=["archived_at", "updated_at"])
+        _home_refresh(listing, listing.home_key)
     return listing
 
 
@@ -157,7 +173,75 @@ def listing_restore(*, listing, actor):
     if listing.archived_at is not None:
         listing.archived_at = None
         listing.save(update_fields=["archived_at", "updated_at"])
+        _home_refresh(listing, listing.home_key)
     return listing
+
+
+# Which listing stands for a home on the lists: on the market first, then sold, then the rest
+# (withdrawn, expired, ...); among equals the most recently modified, then the first entered.
+HOME_STATUS_RANKS = {**dict.fromkeys(ON_MARKET_STATUSES, 0), StandardStatus.CLOSED: 1}
+HOME_OTHER_STATUS_RANK = 2
+# What the refresh reads of each listing of a home.
+HOME_ROW_FIELDS = (
+    "pk",
+    "home_key",
+    "standard_status",
+    "modification_timestamp",
+    "archived_at",
+    "home_duplicate",
+)
+
+
+def _home_primary_order(row):
+    """The home's primary listing has the greatest of these (``row`` as the refresh reads it)."""
+    pk, _, status, modified, *_ = row
+    return (-HOME_STATUS_RANKS.get(status, HOME_OTHER_STATUS_RANK), modified, -pk)
+
+
+def home_duplicates_refresh(*, brokerage_id, home_keys):
+    """Decide again which listing stands for each of these homes; flag the others as duplicates.
+
+    A home is the listings of a brokerage with the same non-empty ``home_key``. Its primary
+    listing is chosen among its current (not archived) ones, by status (on the market, then
+    closed, then the rest), then the newest ``modification_timestamp``, then the lowest id; its
+    other current listings get ``home_duplicate=True`` and the lists hide them. An archived
+    listing, or one without a key, is never a duplicate.
+
+    Call it after any write that changes a listing's home key, status, modification time or
+    archived state, with the old and the new keys of the listings written (a listing that moved
+    to another home may have stood for the old one). Empty keys are ignored: a write that
+    empties a listing's key writes ``home_duplicate=False`` with it. One query reads the homes'
+    listings, at most two UPDATEs write the flags that change; no key, no query. Returns the
+    ids of those homes' listings that are duplicates now.
+    """
+    keys = {key for key in home_keys if key}
+    if not keys:
+        return set()
+    homes = defaultdict(list)
+    rows = Property.objects.filter(brokerage_id=brokerage_id, home_key__in=keys)
+    for row in rows.values_list(*HOME_ROW_FIELDS):
+        homes[row[1]].append(row)
+    duplicates, to_flag, to_clear = set(), [], []
+    for listings in homes.values():
+        current = [row for row in listings if row[4] is None]
+        primary = max(current, key=_home_primary_order)[0] if current else None
+        for pk, _, _, _, archived_at, flagged in listings:
+            duplicate = archived_at is None and pk != primary
+            if duplicate:
+                duplicates.add(pk)
+            if duplicate != flagged:
+                (to_flag if duplicate else to_clear).append(pk)
+    if to_flag:
+        Property.objects.filter(pk__in=to_flag).update(home_duplicate=True)
+    if to_clear:
+        Property.objects.filter(pk__in=to_clear).update(home_duplicate=False)
+    return duplicates
+
+
+def _home_refresh(listing, *home_keys):
+    """Refresh the listing's home(s) and keep the instance's own flag as stored."""
+    duplicates = home_duplicates_refresh(brokerage_id=listing.brokerage_id, home_keys=home_keys)
+    listing.home_duplicate = listing.pk in duplicates
 
 
 def listing_share(*, listing, agent, actor, can_change=False):
@@ -262,9 +346,7 @@ def media_fail(*, media, reason):
 def media_delete(*, media, actor):
     """Remove a photo and its stored files."""
     listing = media.property
-    names = [name for formats in media.variants.values() for name in formats.values()]
-    if media.original:
-        names.append(media.original.name)
+    names = media_stored_names(media)
     media.delete()
     _photos_changed(listing)
     transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
@@ -278,15 +360,28 @@ def _photos_changed(listing):
     listing_cover_refresh(listing)
 
 
+def media_stored_names(media):
+    """The names of a photo's stored files (its original and its variants)."""
+    names = [name for formats in media.variants.values() for name in formats.values()]
+    if media.original:
+        names.append(media.original.name)
+    return names
+
+
+def media_cover(media):
+    """What a listing card shows for ``media`` as the first photo ("" for none)."""
+    if media is None:
+        return ""
+    # Never a full-size upload: until its thumbnail exists a card shows no photo (an MLS
+    # photo's own URL is fine, the MLS serves it).
+    return media.variants.get("thumbnail", {}).get("jpeg") or (
+        "" if media.original else media.media_url
+    )
+
+
 def listing_cover_refresh(listing):
     """Keep the first photo's thumbnail on the listing, so that listing cards load no photos."""
     first = PropertyMedia.objects.filter(property=listing).order_by("position", "pk").first()
-    cover = ""
-    if first is not None:
-        # Never a full-size upload: until its thumbnail exists a card shows no photo (an MLS
-        # photo's own URL is fine, the MLS serves it).
-        cover = first.variants.get("thumbnail", {}).get("jpeg") or (
-            "" if first.original else first.media_url
-        )
+    cover = media_cover(first)
     Property.objects.filter(pk=listing.pk).update(cover_thumbnail=cover)
     listing.cover_thumbnail = cover

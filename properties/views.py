@@ -10,7 +10,12 @@ from properties.choices import PropertySubType, PropertyType, StandardStatus
 from properties.filtersets import PropertyFilterSet
 from properties.forms import FEATURE_LIST_FIELDS, PhotoUploadForm, PropertyForm
 from properties.models import Property, PropertyMedia
-from properties.selectors import property_cards, property_details, property_timeline
+from properties.selectors import (
+    property_cards,
+    property_details,
+    property_home_listings,
+    property_timeline,
+)
 from properties.services import (
     listing_archive,
     listing_create,
@@ -27,7 +32,7 @@ DEFAULT_SORT = "-updated"
 
 
 class PropertyListView(ObjectListView):
-    """The brokerage's listings with filters, search, sort and pages."""
+    """The brokerage's listings, one card per home, with filters, search, sort and pages."""
 
     queryset = property_cards()
     filterset_class = PropertyFilterSet
@@ -52,6 +57,7 @@ class PropertyListView(ObjectListView):
         ]
         context["current_sort"] = self.request.GET.get("sort") or DEFAULT_SORT
         context["selected_statuses"] = self.request.GET.getlist("status")
+        context["all_listings"] = self.request.GET.get("all_listings") == "true"
         context["is_filtered"] = any(
             value for key, value in self.request.GET.items() if key not in ("page", "page_size")
         )
@@ -65,7 +71,7 @@ class PropertyListView(ObjectListView):
 
 
 class PropertyDetailView(ObjectDetailView):
-    """One listing: photos, facts, remarks, timeline and the listing agent."""
+    """One listing: photos, facts, remarks, timeline, agent and the home's other listings."""
 
     queryset = property_details()
     template_name = "properties/property_detail.html"
@@ -80,6 +86,7 @@ class PropertyDetailView(ObjectDetailView):
             for name in FEATURE_LIST_FIELDS
         ]
         context["timeline"] = property_timeline(listing=listing)
+        context["also_listed_as"] = property_home_listings(listing=listing, user=self.request.user)
         context["can_change"] = can(self.request.user, listing, CHANGE)
         return context
 

@@ -15,12 +15,15 @@ from properties.choices import (
 )
 from properties.images import VARIANT_FORMATS, VARIANT_SIZES
 from properties.models import Property, PropertyMedia
+from properties.selectors import property_home_listings
 from properties.services import LISTING_EDITABLE_FIELDS
 from realestate.api import ChoiceLabelField, VisibleRowField
 
-# Every stored column but the search index, which is the database's business.
+# Every stored column but the search index and the lists' duplicate flag, the database's business.
 LISTING_MODEL_FIELDS = [
-    field.name for field in Property._meta.concrete_fields if field.name != "search_document"
+    field.name
+    for field in Property._meta.concrete_fields
+    if field.name not in ("search_document", "home_duplicate")
 ]
 
 
@@ -101,6 +104,13 @@ class PropertyListSerializer(serializers.ModelSerializer):
     address_line = serializers.CharField(read_only=True)
     list_agent_name = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
+    home_listings_count = serializers.IntegerField(
+        read_only=True,
+        help_text=(
+            "How many listings you may see are of this home (two MLS feeds, a relisting); "
+            "1 when it is listed once. The others are in the listing's `also_listed_as`."
+        ),
+    )
 
     class Meta:
         model = Property
@@ -122,6 +132,8 @@ class PropertyListSerializer(serializers.ModelSerializer):
             "living_area",
             "photos_count",
             "thumbnail_url",
+            "home_key",
+            "home_listings_count",
             "list_agent",
             "list_agent_name",
             "modification_timestamp",
@@ -134,6 +146,30 @@ class PropertyListSerializer(serializers.ModelSerializer):
 
     def get_thumbnail_url(self, listing) -> str | None:
         return absolute_url(self, listing.thumbnail_url) or None
+
+
+class HomeListingSerializer(serializers.ModelSerializer):
+    """Another listing of the same home: which feed it comes from, its status and price."""
+
+    provider = serializers.SerializerMethodField()
+    standard_status_label = ChoiceLabelField(StandardStatus.choices, source="standard_status")
+
+    class Meta:
+        model = Property
+        fields = [
+            "id",
+            "listing_id",
+            "provider",
+            "standard_status",
+            "standard_status_label",
+            "list_price",
+            "archived_at",
+        ]
+        read_only_fields = fields
+
+    def get_provider(self, listing) -> str | None:
+        """The MLS feed's name; null for the brokerage's own listing."""
+        return listing.mls_provider.name if listing.mls_provider else None
 
 
 class PropertyDetailSerializer(serializers.ModelSerializer):
@@ -167,6 +203,9 @@ class PropertyDetailSerializer(serializers.ModelSerializer):
         source="list_office", read_only=True, allow_null=True
     )
     photos = PropertyMediaSerializer(source="media", many=True, read_only=True)
+    also_listed_as = serializers.SerializerMethodField(
+        help_text="The other listings of the same home that you may see, newest first."
+    )
     heating = feature_list()
     cooling = feature_list()
     view = feature_list()
@@ -187,10 +226,19 @@ class PropertyDetailSerializer(serializers.ModelSerializer):
             "list_agent_summary",
             "list_office_summary",
             "photos",
+            "also_listed_as",
         ]
         read_only_fields = [
             name for name in LISTING_MODEL_FIELDS if name not in LISTING_EDITABLE_FIELDS
         ]
+
+    @extend_schema_field(HomeListingSerializer(many=True))
+    def get_also_listed_as(self, listing):
+        request = self.context.get("request")
+        if request is None:
+            return []
+        others = property_home_listings(listing=listing, user=request.user)
+        return HomeListingSerializer(others, many=True, context=self.context).data
 
 
 class PreviousValueField(serializers.CharField):

@@ -36,10 +36,19 @@ from realestate.permissions import CHANGE
         summary="List listings",
         description=(
             "The brokerage's current listings, filtered with the listing page's filters. "
-            "Archived listings are left out unless `archived=true`; `sort` orders the page."
+            "Archived listings are left out unless `archived=true`; `sort` orders the page. "
+            "A home listed more than once (two MLS feeds, a feed and the brokerage's own "
+            "listing, a relisting under a new MLS number) is one row, its current listing "
+            "(on the market first, then sold, then the rest; among those the most recently "
+            "modified), with `home_listings_count`; the filters apply to that listing. "
+            "`all_listings=true` returns every listing as its own row, and rows of the same "
+            "home share a `home_key`."
         ),
     ),
-    retrieve=extend_schema(summary="A listing with its agent and photos"),
+    retrieve=extend_schema(
+        summary="A listing with its agent and photos",
+        description="`also_listed_as` names the other listings of the same home.",
+    ),
     create=extend_schema(
         summary="Add a listing",
         description="Agents list for themselves; brokers and assistants may name any agent.",
