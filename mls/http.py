@@ -14,7 +14,6 @@ are ignored (``trust_env = False``), so the peer of the socket is always the des
 
 import email.utils
 import ipaddress
-import json
 import random
 import socket
 import sys
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -324,7 +324,7 @@ class HttpResponse:
         return self.content.decode(encoding, errors="replace")
 
     def json(self):
-        return json.loads(self.content)
+        return orjson.loads(self.content)
 
 
 def _media_type(header):

@@ -7,11 +7,12 @@ the sync logs without stopping.
 """
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+
+import orjson
 
 from mls.providers.reso import parse_reso_timestamp
 from properties.choices import PropertySubType, PropertyType, StandardStatus
@@ -35,6 +36,9 @@ def _enum_lookup(choices):
     for value, label in choices:
         lookup[_squash(value)] = value
         lookup[_squash(label)] = value
+    for value, label in choices:  # as sent most of the time: found without squashing
+        lookup.setdefault(value, value)
+        lookup.setdefault(label, value)
     return lookup
 
 
@@ -44,25 +48,38 @@ ENUMS = {
     "property_sub_type": _enum_lookup(PropertySubType.choices),
 }
 FIELDS = {name: Property._meta.get_field(name) for name in RESO_FIELDS.values()}
+# The fields a record sets; PhotosCount is counted from the photos themselves.
+READ_FIELDS = [
+    (reso_name, field_name)
+    for reso_name, field_name in RESO_FIELDS.items()
+    if reso_name not in ("ListingKey", "ModificationTimestamp", "PhotosCount")
+]
+# Part of every record's hash: a change to how records are read applies them all again.
+READING_VERSION = b"2"
+
+
+def record_hash(record: dict) -> str:
+    """The hash of a record as the feed sent it: the same hash, nothing to write."""
+    payload = orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=str)
+    return hashlib.sha256(READING_VERSION + payload).hexdigest()
 
 
 @dataclass
 class FeedListing:
-    """One record, read: the listing's field values, its photos, and whether it is deleted."""
+    """One record, read: the listing's field values, its photos, and whether it is deleted.
+
+    ``values`` holds every MLS-owned field: one the record leaves out is empty.
+    """
 
     listing_key: str
     modified: datetime
     values: dict
+    content_hash: str
     media: list = field(default_factory=list)
     deleted: bool = False
 
-    @property
-    def content_hash(self):
-        payload = json.dumps([self.values, self.media], sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()
 
-
-def read_record(record: dict) -> FeedListing:
+def read_record(record: dict, content_hash: str | None = None) -> FeedListing:
     """A ``FeedListing`` from one RESO record, or ``RecordError``."""
     key = str(record.get("ListingKey") or "").strip()
     if not key:
@@ -71,60 +88,110 @@ def read_record(record: dict) -> FeedListing:
         modified = parse_reso_timestamp(record.get("ModificationTimestamp"))
     except (TypeError, ValueError) as exc:
         raise RecordError(f"ModificationTimestamp is not a timestamp: {exc}") from exc
+    content_hash = content_hash or record_hash(record)
     status = record.get("StandardStatus")
     if status is not None and _squash(status) == DELETE_STATUS:
-        return FeedListing(key, modified, {}, deleted=True)
+        return FeedListing(key, modified, {}, content_hash, deleted=True)
     missing = [name for name in REQUIRED if record.get(name) in (None, "")]
     if missing:
         raise RecordError(f"{', '.join(missing)} missing")
     values = {}
-    for reso_name, field_name in RESO_FIELDS.items():
-        if reso_name not in record or reso_name in ("PhotosCount",):
+    for reso_name, field_name in READ_FIELDS:
+        if reso_name not in record:
+            default = DEFAULTS[field_name]
+            values[field_name] = default.copy() if isinstance(default, list) else default
             continue
         try:
-            values[field_name] = _convert(field_name, record[reso_name])
+            values[field_name] = CONVERTERS[field_name](record[reso_name])
         except (TypeError, ValueError, InvalidOperation) as exc:
             raise RecordError(f"{reso_name} {record[reso_name]!r}: {exc}") from exc
     values["listing_key"] = key
     values["modification_timestamp"] = modified
-    return FeedListing(key, modified, values, media=_read_media(record.get("Media") or []))
+    media = _read_media(record.get("Media") or [])
+    return FeedListing(key, modified, values, content_hash, media=media)
 
 
-def _convert(field_name, value):
+def _converter(field_name):
+    """The function that turns a feed's value into what ``field_name`` stores (made once)."""
     field = FIELDS[field_name]
     kind = field.get_internal_type()
-    if value is None or value == "":
-        if field_name in ENUMS and field_name != "property_sub_type":
-            raise ValueError("is empty")
-        return [] if kind == "JSONField" else (None if field.null else "")
+    required = field_name in ENUMS and field_name != "property_sub_type"
+    empty = [] if kind == "JSONField" else (None if field.null else "")
+
     if field_name in ENUMS:
-        found = ENUMS[field_name].get(_squash(value))
-        if found is None:
-            if field_name == "property_sub_type":
-                return ""  # an MLS's own sub-type: not worth losing the listing over
-            raise ValueError("is not a RESO value")
-        return found
-    if kind == "DecimalField":
-        number = Decimal(str(value))
-        if not number.is_finite():
-            raise ValueError("is not a number")
-        return number.quantize(Decimal(1).scaleb(-field.decimal_places))
-    if kind in ("PositiveIntegerField", "PositiveSmallIntegerField", "IntegerField"):
-        number = Decimal(str(value))
-        if not number.is_finite() or number < 0:
-            raise ValueError("is not a count")
-        return int(number)
-    if kind == "BooleanField":
-        return str(value).strip().lower() in ("true", "1", "y", "yes")
-    if kind == "DateField":
-        return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-    if kind == "DateTimeField":
-        return parse_reso_timestamp(value)
-    if kind == "JSONField":
-        items = value if isinstance(value, list) else str(value).split(",")
-        return [str(item).strip() for item in items if str(item).strip()]
-    text = str(value).strip()
-    return text[: field.max_length] if field.max_length else text
+        lookup = ENUMS[field_name]
+
+        def convert(value):
+            found = lookup.get(value) or lookup.get(_squash(value))
+            if found is None:
+                if not required:
+                    return ""  # an MLS's own sub-type: not worth losing the listing over
+                raise ValueError("is not a RESO value")
+            return found
+
+    elif kind == "DecimalField":
+        exponent = Decimal(1).scaleb(-field.decimal_places)
+
+        def convert(value):
+            number = Decimal(value) if isinstance(value, str | int) else Decimal(str(value))
+            if not number.is_finite():
+                raise ValueError("is not a number")
+            return number.quantize(exponent)
+
+    elif kind in ("PositiveIntegerField", "PositiveSmallIntegerField", "IntegerField"):
+
+        def convert(value):
+            if isinstance(value, int) and not isinstance(value, bool):
+                number = value
+            else:
+                number = Decimal(str(value))
+                if not number.is_finite():
+                    raise ValueError("is not a count")
+            if number < 0:
+                raise ValueError("is not a count")
+            return int(number)
+
+    elif kind == "BooleanField":
+
+        def convert(value):
+            if isinstance(value, bool):
+                return value
+            return str(value).strip().lower() in ("true", "1", "y", "yes")
+
+    elif kind == "DateField":
+
+        def convert(value):
+            return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+    elif kind == "DateTimeField":
+        convert = parse_reso_timestamp
+
+    elif kind == "JSONField":
+
+        def convert(value):
+            items = value if isinstance(value, list) else str(value).split(",")
+            return [text for item in items if (text := str(item).strip())]
+
+    else:
+        max_length = field.max_length
+
+        def convert(value):
+            text = str(value).strip()
+            return text[:max_length] if max_length else text
+
+    def convert_or_empty(value):
+        if value is None or value == "":
+            if required:
+                raise ValueError("is empty")
+            return empty.copy() if isinstance(empty, list) else empty
+        return convert(value)
+
+    return convert_or_empty
+
+
+CONVERTERS = {field_name: _converter(field_name) for _, field_name in READ_FIELDS}
+# What a record that leaves a field out stores in it.
+DEFAULTS = {field_name: FIELDS[field_name].get_default() for _, field_name in READ_FIELDS}
 
 
 def _read_media(media):

@@ -11,23 +11,31 @@ fields (listing agent assignment, archive state, notes) are never touched by a s
 import json
 import logging
 import uuid
-from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from mls import signals
 from mls.choices import FINISHED_STATES, RunKind, RunState
 from mls.models import MLSProvider, SyncError, SyncRun
-from mls.normalize import FeedListing, RecordError, read_record
+from mls.normalize import READ_FIELDS, FeedListing, RecordError, read_record, record_hash
 from mls.providers import provider_for
 from mls.providers.base import Cursor, FeedError
+from mls.providers.reso import parse_reso_timestamp
+from mls.writes import commit_without_waiting, listings_stored, listings_write, rows_insert
 from properties.choices import ChangeSource, ListingSource, MediaStatus
 from properties.models import PriceChange, Property, PropertyMedia, StatusChange
-from properties.services import listing_cover_refresh
+from properties.reso import RESO_FIELDS
+from properties.services import home_duplicates_refresh, media_cover, media_stored_names
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +158,8 @@ def _execute(provider, run, owner, progress, feed):
     run.state, run.message = RunState.RUNNING, ""
     run.save(update_fields=["started_at", "since", "state", "message"])
     try:
-        for page in feed.pages(since=run.since, cursor=Cursor.from_dict(run.cursor)):
+        pages = feed.pages(since=run.since, cursor=Cursor.from_dict(run.cursor))
+        for page in _read_ahead(pages):
             _apply_page(provider, run, page)
             if progress:
                 progress(run)
@@ -170,6 +179,25 @@ def _execute(provider, run, owner, progress, feed):
     return _finish(run, RunState.SUCCEEDED, "")
 
 
+def _read_ahead(pages):
+    """The feed's pages, the next one read while the current one is written.
+
+    The feed waits on the network and the write on the database: overlapped, a run takes the
+    longer of the two rather than their sum. The reader thread touches no database.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mls-feed") as reader:
+        try:
+            upcoming = reader.submit(next, pages, None)
+            while (page := upcoming.result()) is not None:
+                upcoming = reader.submit(next, pages, None)
+                yield page
+        finally:
+            upcoming.cancel()
+            wait([upcoming])
+            if hasattr(pages, "close"):
+                pages.close()
+
+
 def _finish(run, state, message):
     run.state, run.message, run.finished_at = state, message, timezone.now()
     run.save(update_fields=["state", "message", "finished_at"])
@@ -178,22 +206,75 @@ def _finish(run, state, message):
 
 # ---------------------------------------------------------------------------------------------
 # Applying a page
+#
+# A page is applied in a few statements whatever its size (``mls.writes``): the stored state
+# of its keys is read at once; a record whose hash matches is unchanged and is not even read;
+# the rest are written together with their photos and history.
+
+# What a page needs to know of the listings it may write.
+STORED_FIELDS = (
+    "pk",
+    "listing_key",
+    "content_hash",
+    "modification_timestamp",
+    "feed_removed_at",
+    "archived_at",
+    "list_price",
+    "standard_status",
+    "original_list_price",
+    "photos_count",
+    "cover_thumbnail",
+    "home_key",
+)
+# What a sync writes over a stored listing: the MLS-owned fields and what is derived from them.
+LISTING_UPDATE_FIELDS = [
+    *(name for name in RESO_FIELDS.values() if name != "listing_key"),
+    "content_hash",
+    "cover_thumbnail",
+    "search_document",
+    "home_key",
+    "home_duplicate",  # written unflagged, then decided again for the page's homes
+    "updated_at",
+]
+PHOTO_FETCH_CHUNK = 100  # listings whose new photos one download task fetches
+FEED_SET_FIELDS = {field_name for _, field_name in READ_FIELDS} | {
+    "listing_key",
+    "modification_timestamp",
+}
+# Every column of a listing the feed does not set, as a new listing has it.
+LISTING_DEFAULTS = {
+    field.attname: field.get_default()
+    for field in Property._meta.concrete_fields
+    if not field.primary_key and field.name not in FEED_SET_FIELDS
+}
+
+
+@dataclass
+class StoredListing:
+    pk: int
+    listing_key: str
+    content_hash: str
+    modification_timestamp: object
+    feed_removed_at: object
+    archived_at: object
+    list_price: object
+    standard_status: str
+    original_list_price: object
+    photos_count: int
+    cover_thumbnail: str
+    home_key: str
 
 
 @transaction.atomic
 def _apply_page(provider, run, page):
     """Write one page's listings and the run's new cursor in one transaction."""
-    readable, errors = [], list(page.errors)
-    for record in page.records:
-        try:
-            readable.append(read_record(record))
-        except RecordError as exc:
-            errors.append((str(record.get("ListingKey") or ""), str(exc), record))
-    counts = _upsert(provider, readable, errors)
-    for key, reason, *record in errors:
-        SyncError.objects.create(
-            run=run, listing_key=key[:128], reason=reason, record=_loggable(record)
-        )
+    commit_without_waiting()
+    errors = list(page.errors)
+    counts, newest = _upsert(provider, page.records, errors)
+    SyncError.objects.bulk_create(
+        SyncError(run=run, listing_key=key[:128], reason=reason, record=_loggable(record))
+        for key, reason, *record in errors
+    )
     run.fetched += len(page.records)
     run.failed += len(errors)
     run.created += counts["created"]
@@ -202,7 +283,6 @@ def _apply_page(provider, run, page):
     run.off_market += counts["off_market"]
     if page.total is not None and run.total is None:
         run.total = page.total
-    newest = max((listing.modified for listing in readable), default=None)
     if newest and (run.newest_timestamp is None or newest > run.newest_timestamp):
         run.newest_timestamp = newest
     run.cursor = page.cursor.as_dict()
@@ -217,40 +297,145 @@ def _loggable(record):
     return record if len(text) <= MAX_LOGGED_RECORD_CHARS else {"excerpt": text[:4000]}
 
 
-def _upsert(provider, listings, errors):
-    """Create, update or take off the market each listing; returns the counts."""
+def _upsert(provider, records, errors):
+    """Create, update or take off the market a page's records; returns counts and the newest."""
     counts = {"created": 0, "updated": 0, "unchanged": 0, "off_market": 0}
-    latest = {}
-    for listing in listings:  # a page may hold a key twice: the newest wins
-        if (
-            listing.listing_key not in latest
-            or listing.modified >= latest[listing.listing_key].modified
-        ):
-            latest[listing.listing_key] = listing
+    latest = _latest_by_key(records)
     stored = {
-        row.listing_key: row
-        for row in Property.objects.filter(mls_provider=provider, listing_key__in=latest)
+        row[1]: StoredListing(*row)
+        for row in listings_stored(provider.pk, list(latest), STORED_FIELDS)
     }
-    agents = _agents_by_mls_id(provider)
-    now = timezone.now()
-    for key, listing in latest.items():
+    newest = None
+    created, updated, gone = [], [], []
+    for key, (record, content_hash) in latest.items():
         row = stored.get(key)
+        if row is not None and row.content_hash == content_hash and row.feed_removed_at is None:
+            counts["unchanged"] += 1  # the very record already applied: not even read
+            newest = _newer(newest, row.modification_timestamp)
+            continue
         try:
-            if listing.deleted:
-                counts["off_market"] += _take_off_market(row, now) if row else 0
-            elif row is None:
-                _create(provider, listing, agents)
-                counts["created"] += 1
-            elif listing.modified < row.modification_timestamp or (
-                listing.content_hash == row.content_hash and row.feed_removed_at is None
-            ):
-                counts["unchanged"] += 1
-            else:
-                _update(row, listing)
-                counts["updated"] += 1
-        except ValidationError as exc:
-            errors.append((key, "; ".join(exc.messages), {"ListingKey": key}))
-    return counts
+            listing = read_record(record, content_hash)
+        except RecordError as exc:
+            errors.append((key, str(exc), record))
+            continue
+        newest = _newer(newest, listing.modified)
+        if listing.deleted:
+            if row is not None and row.feed_removed_at is None:
+                gone.append(row.pk)
+        elif row is None:
+            created.append(listing)
+        elif listing.modified < row.modification_timestamp:
+            counts["unchanged"] += 1  # older than what is stored
+        else:
+            updated.append((row, listing))
+    counts["off_market"] = _take_off_market(gone, timezone.now())
+    counts["created"], counts["updated"] = _write(provider, created, updated)
+    return counts, newest
+
+
+def _latest_by_key(records):
+    """``{listing_key: (record, hash)}``; a page holding a key twice keeps the newest."""
+    latest = {}
+    for record in records:
+        key = str(record.get("ListingKey") or "").strip()
+        seen = latest.get(key)
+        if seen is not None and _modified(record) < _modified(seen[0]):
+            continue
+        latest[key] = (record, record_hash(record))
+    return latest
+
+
+def _modified(record):
+    try:
+        return parse_reso_timestamp(record.get("ModificationTimestamp"))
+    except (TypeError, ValueError):
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def _newer(newest, moment):
+    return moment if newest is None or moment > newest else newest
+
+
+def _write(provider, created, updated):
+    """Write new and changed listings with their photos and history; returns the counts."""
+    now = timezone.now()
+    agents = _agents_by_mls_id(provider) if created else {}
+    existing_media = _media_of([row.pk for row, _ in updated])
+    new_rows, changed_rows, media_plans = [], [], {}
+    for listing in created:
+        row = _listing_row(provider, listing, now)
+        agent = agents.get(row.list_agent_mls_id or "")
+        if agent is not None:  # the brokerage's own agent lists it; assignment is ours from here on
+            row.list_agent_id, row.list_office_id = agent.pk, agent.office_id
+        row.original_list_price = row.original_list_price or row.list_price
+        media_plans[listing.listing_key] = plan = _media_plan([], listing.media)
+        row.photos_count, row.cover_thumbnail = len(listing.media), media_cover(plan.first)
+        new_rows.append(row)
+    for stored, listing in updated:
+        row = _listing_row(provider, listing, now)
+        row.original_list_price = row.original_list_price or stored.original_list_price
+        plan = _media_plan(existing_media.get(stored.pk, []), listing.media)
+        media_plans[listing.listing_key] = plan
+        row.photos_count = len(listing.media)
+        row.cover_thumbnail = media_cover(plan.first) if plan.changed else stored.cover_thumbnail
+        changed_rows.append(row)
+    ids = listings_write(new=new_rows, changed=changed_rows, update_fields=LISTING_UPDATE_FIELDS)
+    _came_back([stored.pk for stored, _ in updated if stored.feed_removed_at is not None])
+    home_duplicates_refresh(
+        brokerage_id=provider.brokerage_id,
+        home_keys={row.home_key for row in (*new_rows, *changed_rows)}
+        | {stored.home_key for stored, _ in updated},
+    )
+    fetch = _media_write(ids, media_plans)
+    _history_write(ids, created, updated)
+    if fetch:
+        transaction.on_commit(lambda: _enqueue_photo_fetch(fetch))
+    transaction.on_commit(partial(_send_events, ids, created, updated))
+    return (
+        sum(listing.listing_key in ids for listing in created),
+        sum(listing.listing_key in ids for _, listing in updated),
+    )
+
+
+def _listing_row(provider, listing: FeedListing, now):
+    row = _unsaved(
+        Property,
+        {
+            **LISTING_DEFAULTS,
+            "brokerage_id": provider.brokerage_id,
+            "source": ListingSource.MLS.value,
+            "mls_provider_id": provider.pk,
+            "content_hash": listing.content_hash,
+            "created_at": now,
+            "updated_at": now,
+            **listing.values,
+        },
+    )
+    row.search_document = row.build_search_document()
+    row.home_key = row.build_home_key()
+    return row
+
+
+def _unsaved(model, values):
+    """An unsaved ``model`` instance holding ``values`` (attnames), made as ``from_db`` does.
+
+    ``Model.__init__`` costs more than the rest of a listing's write; the values here are
+    complete and already of the fields' types.
+    """
+    instance = model.__new__(model)
+    instance._state = ModelState()
+    instance.__dict__[model._meta.pk.attname] = None
+    instance.__dict__.update(values)
+    return instance
+
+
+def _came_back(pks):
+    """Listings the feed offers again after it had dropped them."""
+    if not pks:
+        return
+    # Archived by the sync (at the moment it dropped them), not by a person: back on the lists.
+    Property.objects.filter(pk__in=pks, archived_at=F("feed_removed_at")).update(archived_at=None)
+    Property.objects.filter(pk__in=pks).update(feed_removed_at=None)
 
 
 def _agents_by_mls_id(provider):
@@ -262,111 +447,216 @@ def _agents_by_mls_id(provider):
     }
 
 
-def _create(provider, listing: FeedListing, agents):
-    values = listing.values
-    row = Property(
-        brokerage_id=provider.brokerage_id,
-        source=ListingSource.MLS,
-        mls_provider=provider,
-        content_hash=listing.content_hash,
-        **values,
-    )
-    agent = agents.get(values.get("list_agent_mls_id") or "")
-    if agent is not None:  # the brokerage's own agent lists it; assignment is ours from here on
-        row.list_agent, row.list_office_id = agent, agent.office_id
-    if row.original_list_price is None:
-        row.original_list_price = row.list_price
-    row.search_document = row.build_search_document()
-    row.save()
-    history = {"changed_at": listing.modified, "source": ChangeSource.MLS}
-    PriceChange.objects.create(property=row, new_price=row.list_price, **history)
-    StatusChange.objects.create(property=row, new_status=row.standard_status, **history)
-    _media_apply(row, listing.media)
-    transaction.on_commit(lambda: signals.listing_created.send(sender=Property, listing=row))
+# Photos
 
 
-def _update(row, listing: FeedListing):
-    old_price, old_status = row.list_price, row.standard_status
-    for name, value in listing.values.items():
-        setattr(row, name, value)
-    came_back = row.feed_removed_at is not None
-    if came_back:
-        if row.archived_at == row.feed_removed_at:  # archived by the sync, not by a person
-            row.archived_at = None
-        row.feed_removed_at = None
-    row.content_hash = listing.content_hash
-    row.search_document = row.build_search_document()
-    row.save()
-    history = {"changed_at": listing.modified, "source": ChangeSource.MLS}
-    if row.list_price != old_price:
-        PriceChange.objects.create(
-            property=row, old_price=old_price, new_price=row.list_price, **history
-        )
-        transaction.on_commit(
-            lambda: signals.listing_price_changed.send(
-                sender=Property, listing=row, old_price=old_price, new_price=row.list_price
-            )
-        )
-    if row.standard_status != old_status:
-        StatusChange.objects.create(
-            property=row, old_status=old_status, new_status=row.standard_status, **history
-        )
-        transaction.on_commit(
-            lambda: signals.listing_status_changed.send(
-                sender=Property, listing=row, old_status=old_status, new_status=row.standard_status
-            )
-        )
-    _media_apply(row, listing.media)
+@dataclass
+class MediaPlan:
+    """How a listing's photo rows become the feed's: rows to add, change and remove."""
+
+    add: list = field(default_factory=list)
+    change: list = field(default_factory=list)
+    remove: list = field(default_factory=list)
+    first: PropertyMedia | None = None
+    changed: bool = False
 
 
-def _take_off_market(row, now):
-    """The feed no longer offers this listing: keep it and its history, off the lists."""
-    if row.feed_removed_at is not None:
-        return 0
-    row.feed_removed_at = now
-    if row.archived_at is None:
-        row.archived_at = now
-    row.save(update_fields=["feed_removed_at", "archived_at", "updated_at"])
-    return 1
+def _media_of(listing_ids):
+    media = {}
+    if listing_ids:
+        for item in PropertyMedia.objects.filter(property_id__in=listing_ids):
+            media.setdefault(item.property_id, []).append(item)
+    return media
 
 
-def _media_apply(row, photos):
-    """Make the listing's photo rows match the feed's; new or changed photos are fetched."""
-    existing = {media.media_key: media for media in row.media.all()}
-    wanted = {photo["media_key"]: photo for photo in photos}
-    stale = [media.pk for key, media in existing.items() if key not in wanted]
-    if stale:
-        PropertyMedia.objects.filter(pk__in=stale).delete()
-    to_fetch = []
-    for key, photo in wanted.items():
-        media = existing.get(key) or PropertyMedia(property=row, media_key=key)
+def _media_plan(existing, photos):
+    """Compare a listing's photo rows with the feed's photos; new or changed ones are fetched.
+
+    New photos stay as the feed's dicts (no model instance: a full sync adds millions).
+    """
+    plan = MediaPlan()
+    by_key = {media.media_key: media for media in existing}
+    first = None
+    for photo in photos:
+        media = by_key.pop(photo["media_key"], None)
+        if media is None:
+            plan.add.append(photo)
+            if first is None or photo["position"] < first.position:
+                first = _unsaved(PropertyMedia, {**MEDIA_DEFAULTS, **photo, "original": ""})
+            continue
         stamp = media.media_modification_timestamp
-        changed = media.pk is None or (media.media_url, stamp.isoformat() if stamp else "") != (
+        same_file = (media.media_url, stamp.isoformat() if stamp else "") == (
             photo["media_url"],
             photo["modified"],
         )
-        media.media_url = photo["media_url"]
-        media.position = photo["position"]
-        media.caption = photo["caption"]
-        media.media_modification_timestamp = photo["modified"] or None
-        if changed:
+        if not same_file:
             media.status, media.error = MediaStatus.PENDING, ""
-        media.save()
-        if changed:
-            to_fetch.append(media.pk)
-    if stale or to_fetch or row.photos_count != len(wanted):
-        Property.objects.filter(pk=row.pk).update(photos_count=len(wanted))
-        row.photos_count = len(wanted)
-        listing_cover_refresh(row)
-    if to_fetch:
-        transaction.on_commit(lambda: _enqueue_photo_fetch(to_fetch))
+            media.media_url = photo["media_url"]
+            media.media_modification_timestamp = photo["modified"] or None
+        if not same_file or (media.position, media.caption) != (
+            photo["position"],
+            photo["caption"],
+        ):
+            media.position, media.caption = photo["position"], photo["caption"]
+            plan.change.append(media)
+        if first is None or media.position < first.position:
+            first = media
+    plan.remove = list(by_key.values())
+    plan.changed = bool(plan.add or plan.change or plan.remove)
+    plan.first = first
+    return plan
 
 
-def _enqueue_photo_fetch(media_ids):
-    from mls.tasks import mls_photo_fetch_task
+MEDIA_DEFAULTS = {
+    field.attname: field.get_default()
+    for field in PropertyMedia._meta.concrete_fields
+    if not field.primary_key
+}
+MEDIA_FIELDS = (
+    "property_id",
+    "uuid",
+    "position",
+    "caption",
+    "media_key",
+    "media_url",
+    "media_modification_timestamp",
+    "original",
+    "checksum",
+    "width",
+    "height",
+    "variants",
+    "status",
+    "error",
+    "created_at",
+)
 
-    for media_id in media_ids:
-        mls_photo_fetch_task.delay(media_id=media_id)
+
+def _media_write(ids, plans):
+    """Apply the photo plans of the listings written; returns the listings with photos to fetch."""
+    now = timezone.now()
+    added, changed, removed = [], [], []
+    for key, plan in plans.items():
+        listing_id = ids.get(key)
+        if listing_id is None:
+            continue
+        for photo in plan.add:
+            added.append(
+                (
+                    listing_id,
+                    uuid.uuid4(),
+                    photo["position"],
+                    photo["caption"],
+                    photo["media_key"],
+                    photo["media_url"],
+                    photo["modified"] or None,
+                    "",
+                    "",
+                    None,
+                    None,
+                    {},
+                    MediaStatus.PENDING.value,
+                    "",
+                    now,
+                )
+            )
+        changed += plan.change
+        removed += plan.remove
+    if removed:
+        names = [name for media in removed for name in media_stored_names(media)]
+        PropertyMedia.objects.filter(pk__in=[media.pk for media in removed]).delete()
+        transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
+    if changed:
+        PropertyMedia.objects.bulk_update(
+            changed,
+            ["media_url", "position", "caption", "media_modification_timestamp", "status", "error"],
+        )
+    rows_insert(PropertyMedia, MEDIA_FIELDS, added)
+    pending = {media.property_id for media in changed if media.status == MediaStatus.PENDING}
+    return sorted(pending | {row[0] for row in added})
+
+
+def _enqueue_photo_fetch(listing_ids):
+    from mls.tasks import mls_photos_fetch_task
+
+    for start in range(0, len(listing_ids), PHOTO_FETCH_CHUNK):
+        mls_photos_fetch_task.delay(listing_ids=listing_ids[start : start + PHOTO_FETCH_CHUNK])
+
+
+# History and events
+
+
+HISTORY_FIELDS = ("property_id", "changed_at", "changed_by_id", "source")
+
+
+def _history_write(ids, created, updated):
+    """The price and status history of the listings written, as the feed dates it."""
+    source = ChangeSource.MLS.value
+    prices, statuses = [], []
+    for listing in created:
+        listing_id = ids.get(listing.listing_key)
+        if listing_id is not None:
+            history = (listing_id, listing.modified, None, source)
+            prices.append((*history, None, listing.values["list_price"]))
+            statuses.append((*history, "", listing.values["standard_status"]))
+    for stored, listing in updated:
+        if listing.listing_key not in ids:
+            continue
+        history = (stored.pk, listing.modified, None, source)
+        price, status = listing.values["list_price"], listing.values["standard_status"]
+        if price != stored.list_price:
+            prices.append((*history, stored.list_price, price))
+        if status != stored.standard_status:
+            statuses.append((*history, stored.standard_status, status))
+    rows_insert(PriceChange, (*HISTORY_FIELDS, "old_price", "new_price"), prices)
+    rows_insert(StatusChange, (*HISTORY_FIELDS, "old_status", "new_status"), statuses)
+
+
+def _send_events(ids, created, updated):
+    """``mls.listing.created``, ``.price_changed`` and ``.status_changed``, once committed."""
+    for listing in created:
+        if listing.listing_key in ids:
+            signals.listing_created.send(
+                sender=Property, listing_id=ids[listing.listing_key], values=listing.values
+            )
+    for stored, listing in updated:
+        if listing.listing_key not in ids:
+            continue
+        new_price, new_status = listing.values["list_price"], listing.values["standard_status"]
+        if new_price != stored.list_price:
+            signals.listing_price_changed.send(
+                sender=Property,
+                listing_id=stored.pk,
+                old_price=stored.list_price,
+                new_price=new_price,
+            )
+        if new_status != stored.standard_status:
+            signals.listing_status_changed.send(
+                sender=Property,
+                listing_id=stored.pk,
+                old_status=stored.standard_status,
+                new_status=new_status,
+            )
+
+
+def _take_off_market(listing_ids, now):
+    """The feed no longer offers these listings: keep them and their history, off the lists."""
+    if not listing_ids:
+        return 0
+    listings = Property.objects.filter(pk__in=listing_ids, feed_removed_at__isnull=True)
+    listings.filter(archived_at__isnull=True).update(archived_at=now, updated_at=now)
+    gone = listings.update(feed_removed_at=now, updated_at=now)
+    _homes_refresh(listing_ids)
+    return gone
+
+
+def _homes_refresh(listing_ids):
+    """Decide again which listing shows each home, once some left or rejoined the lists."""
+    homes = Property.objects.filter(pk__in=listing_ids).exclude(home_key="")
+    by_brokerage = {}
+    for brokerage_id, home_key in homes.values_list("brokerage_id", "home_key"):
+        by_brokerage.setdefault(brokerage_id, set()).add(home_key)
+    for brokerage_id, home_keys in by_brokerage.items():
+        home_duplicates_refresh(brokerage_id=brokerage_id, home_keys=home_keys)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -389,8 +679,7 @@ def _reconcile(provider, run, owner, feed):
     now = timezone.now()
     for start in range(0, len(gone), 500):
         with transaction.atomic():
-            for row in Property.objects.filter(pk__in=gone[start : start + 500]):
-                run.off_market += _take_off_market(row, now)
+            run.off_market += _take_off_market(gone[start : start + 500], now)
             run.save(update_fields=["fetched", "off_market"])
         _lease_take(provider, owner)
     return _finish(run, RunState.SUCCEEDED, "")

@@ -10,6 +10,7 @@ from mls.choices import RunKind
 from mls.http import HttpError, fetch_bytes
 from mls.models import MLSProvider, SyncRun
 from mls.services import SyncAlreadyRunning, provider_sync
+from properties.choices import MediaStatus
 from properties.images import ALLOWED_FORMATS
 from properties.models import PropertyMedia
 from properties.services import media_attach_original, media_fail
@@ -45,15 +46,27 @@ def mls_sync_provider_task(*, provider_id, kind=RunKind.INCREMENTAL):
 
 @shared_task(acks_late=True)
 def mls_photo_fetch_task(*, media_id):
-    """Download one MLS photo, check it and make its variants; on failure the MLS URL stays.
+    """Download one MLS photo, check it and make its variants; on failure the MLS URL stays."""
+    _photo_fetch(media_id)
 
-    The download itself retries what is worth retrying (429, 5xx, dropped connections).
-    """
+
+@shared_task(acks_late=True)
+def mls_photos_fetch_task(*, listing_ids):
+    """Download the photos a sync added or changed on these listings (see the task above)."""
+    photos = PropertyMedia.objects.filter(
+        property_id__in=listing_ids, status=MediaStatus.PENDING
+    ).exclude(media_url="")
+    for media_id in photos.order_by("property_id", "position").values_list("pk", flat=True):
+        _photo_fetch(media_id)
+
+
+def _photo_fetch(media_id):
+    # The download itself retries what is worth retrying (429, 5xx, dropped connections).
     media = (
         PropertyMedia.objects.select_related("property__mls_provider").filter(pk=media_id).first()
     )
-    if media is None or not media.media_url:
-        return
+    if media is None or not media.media_url or media.status != MediaStatus.PENDING:
+        return  # gone, or already fetched by an earlier delivery of this task
     provider = media.property.mls_provider
     try:
         data, _ = fetch_bytes(

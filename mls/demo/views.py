@@ -6,10 +6,12 @@ one, parses the query options and asks the feed for the records.
 
 import base64
 import binascii
-import json
-from functools import wraps
+import gzip
+from dataclasses import replace
+from functools import lru_cache, wraps
 
-from django.http import Http404, HttpResponse
+import orjson
+from django.http import Http404, HttpResponse, QueryDict
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
@@ -22,15 +24,12 @@ from mls.demo.odata import ODataError, metadata_document, parse_property_query
 from mls.demo.tokens import TOKEN_LIFETIME, token_is_valid, token_issue
 
 ODATA_JSON = "application/json; odata.metadata=minimal"
+PAGE_CACHE_SIZE = 128  # pages of up to ~400 KB, gzipped
 PHOTO_MAX_AGE = 24 * 60 * 60
 
 
 def _json(payload, *, status=200, content_type=ODATA_JSON):
-    response = HttpResponse(
-        json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-        status=status,
-        content_type=content_type,
-    )
+    response = HttpResponse(orjson.dumps(payload), status=status, content_type=content_type)
     response["OData-Version"] = "4.0"
     return response
 
@@ -99,26 +98,52 @@ def metadata(request, feed):
 
 @odata_endpoint(counted=True)
 def property_list(request, feed):
-    query = parse_property_query(request.GET)
+    minute = feed.minute_at()
+    body = _property_page(
+        replace(feed, now=feed.timestamp(minute)),
+        request.get_full_path(),
+        _service_root(request, feed),
+        _base_url(request),
+    )
+    response = HttpResponse(content_type=ODATA_JSON)
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response.content = body
+        response["Content-Encoding"] = "gzip"
+        response["Vary"] = "Accept-Encoding"
+    else:
+        response.content = gzip.decompress(body)
+    response["OData-Version"] = "4.0"
+    return response
+
+
+@lru_cache(maxsize=PAGE_CACHE_SIZE)
+def _property_page(feed, full_path, service_root, base_url):
+    """One page of the feed as gzipped JSON, kept for the minute the feed stays the same.
+
+    A feed only changes on the minute, so a page asked for again within it (a re-sync, the
+    same page read by several clients) is served as it was made.
+    """
+    path, _, query_string = full_path.partition("?")
+    params = QueryDict(query_string, mutable=True)
+    query = parse_property_query(params)
     page = feed.page(
         since=query.since,
         skip=query.skip,
         top=query.top,
         select=query.select,
         expand=query.expand,
-        base_url=_base_url(request),
+        base_url=base_url,
     )
     selected = f"({','.join(query.select)})" if query.select else ""
-    payload = {"@odata.context": f"{_service_root(request, feed)}$metadata#Property{selected}"}
+    payload = {"@odata.context": f"{service_root}$metadata#Property{selected}"}
     if query.count:
         payload["@odata.count"] = page.total
     payload["value"] = page.records
     if page.more and page.records and feed.next_link:
-        params = request.GET.copy()
         params["$skip"] = str(query.skip + len(page.records))
         next_query = params.urlencode(safe="$,'():")
-        payload["@odata.nextLink"] = f"{request.build_absolute_uri(request.path)}?{next_query}"
-    return _json(payload)
+        payload["@odata.nextLink"] = f"{base_url}{path}?{next_query}"
+    return gzip.compress(orjson.dumps(payload), compresslevel=1, mtime=0)
 
 
 @odata_endpoint(counted=True)

@@ -1,0 +1,185 @@
+"""The sync's database write stage: a page of rows in a few statements.
+
+On PostgreSQL rows are streamed with ``COPY``: new rows straight into their table, changed
+listings through a temporary staging table and one ``INSERT ... ON CONFLICT (mls_provider_id,
+listing_key) DO UPDATE``, so that their write is idempotent on the MLS key. Other databases use
+Django's ``bulk_create`` (with ``update_conflicts`` for listings). Rows are unsaved model
+instances; signals (and so the audit log) are not sent for them.
+"""
+
+import orjson
+from django.db import connection
+from django.utils import timezone
+from psycopg import sql
+
+from properties.models import Property
+
+STAGE_TABLE = "mls_listing_stage"
+SQLITE_BATCH = 250  # rows per statement: SQLite allows 32,766 parameters
+
+
+def commit_without_waiting():
+    """Let the current transaction's commit return before it reaches the disk (PostgreSQL).
+
+    Safe for a sync page: a crash can only lose the last pages committed together with the
+    cursor that marks them done, so the run reads them again.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def listings_stored(provider_id, keys, fields):
+    """Rows (tuples of ``fields``) of the provider's listings with these ``keys``."""
+    if connection.vendor != "postgresql":
+        return list(
+            Property.objects.filter(mls_provider_id=provider_id, listing_key__in=keys).values_list(
+                *fields
+            )
+        )
+    # One array parameter rather than a thousand: the query is not rebuilt for every key.
+    columns = sql.SQL(", ").join(
+        sql.Identifier(Property._meta.pk.column if name == "pk" else _column(name))
+        for name in fields
+    )
+    with connection.cursor() as cursor:
+        query = sql.SQL(
+            "SELECT {} FROM {} WHERE mls_provider_id = %s AND listing_key = ANY(%s)"
+        ).format(columns, sql.Identifier(Property._meta.db_table))
+        cursor.execute(query.as_string(cursor.cursor.connection), [provider_id, list(keys)])
+        return cursor.fetchall()
+
+
+def _column(name):
+    return Property._meta.get_field(name).column
+
+
+def rows_insert(model, fields, rows):
+    """Insert new rows of ``model``: tuples of the ``fields`` named (attnames, e.g. ``x_id``).
+
+    The ids come from the table; the caller gives every other column its value.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**dict(zip(fields, row, strict=True))) for row in rows],
+            batch_size=SQLITE_BATCH,
+        )
+        return
+    with connection.cursor() as cursor:
+        _copy(cursor, model._meta.db_table, model, fields, rows)
+
+
+def listings_write(*, new, changed, update_fields):
+    """Write MLS listings (unsaved instances): ``new`` ones and ``changed`` stored ones.
+
+    New listings are streamed straight into the table (one sync per feed at a time, and the
+    page read what is stored in this same transaction). Changed ones are upserted on
+    (mls_provider, listing_key): a stored listing takes the ``update_fields`` and keeps the rest
+    (the brokerage's own fields), and a row older than the stored listing changes nothing.
+    Returns ``{listing_key: id}`` of the rows written.
+    """
+    rows = [*new, *changed]
+    if not rows:
+        return {}
+    provider_id = rows[0].mls_provider_id
+    if connection.vendor != "postgresql":
+        Property.objects.bulk_create(
+            rows,
+            batch_size=SQLITE_BATCH,
+            update_conflicts=True,
+            unique_fields=["mls_provider", "listing_key"],
+            update_fields=update_fields,
+        )
+        return dict(listings_stored(provider_id, [row.listing_key for row in rows], KEY_AND_ID))
+    fields = _written_fields(Property)
+    attnames = [field.attname for field in fields]
+    written = {}
+    with connection.cursor() as cursor:
+        if new:
+            _copy(cursor, Property._meta.db_table, Property, attnames, _listing_tuples(fields, new))
+        if changed:
+            written = _upsert(cursor, fields, attnames, changed, update_fields)
+    if new:
+        written.update(listings_stored(provider_id, [row.listing_key for row in new], KEY_AND_ID))
+    return written
+
+
+KEY_AND_ID = ("listing_key", "pk")
+
+
+def _upsert(cursor, fields, attnames, rows, update_fields):
+    """COPY into a staging table, then one INSERT ... ON CONFLICT DO UPDATE."""
+    context = cursor.cursor.connection
+    names = sql.SQL(", ").join(sql.Identifier(field.column) for field in fields)
+    stage = sql.Identifier(STAGE_TABLE)
+    updates = sql.SQL(", ").join(
+        sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(_column(name)))
+        for name in update_fields
+    )
+    cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage).as_string(context))
+    cursor.execute(
+        sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA")
+        .format(stage, names, sql.Identifier(Property._meta.db_table))
+        .as_string(context)
+    )
+    _copy(cursor, STAGE_TABLE, Property, attnames, _listing_tuples(fields, rows))
+    cursor.execute(
+        sql.SQL(
+            "INSERT INTO {table} AS stored ({names}) SELECT {names} FROM {stage} "
+            "ON CONFLICT (mls_provider_id, listing_key) DO UPDATE SET {updates} "
+            "WHERE stored.modification_timestamp <= EXCLUDED.modification_timestamp "
+            "RETURNING stored.listing_key, stored.id"
+        )
+        .format(
+            table=sql.Identifier(Property._meta.db_table),
+            names=names,
+            stage=stage,
+            updates=updates,
+        )
+        .as_string(context)
+    )
+    return dict(cursor.fetchall())
+
+
+def _written_fields(model):
+    """The columns a row writes: all but the generated id and database-generated columns."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and not getattr(field, "generated", False)
+    ]
+
+
+def _copy(cursor, table, model, fields, rows):
+    by_attname = {field.attname: field for field in model._meta.concrete_fields}
+    json_positions = [
+        position
+        for position, name in enumerate(fields)
+        if by_attname[name].get_internal_type() == "JSONField"
+    ]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(sql.Identifier(by_attname[name].column) for name in fields),
+    )
+    with cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            if json_positions:
+                row = list(row)
+                for position in json_positions:
+                    row[position] = orjson.dumps(row[position]).decode()
+            copy.write_row(row)
+
+
+def _listing_tuples(fields, rows):
+    """``Property`` instances as tuples of ``fields``, their timestamps set as ``save()`` would."""
+    now = timezone.now()
+    tuples = []
+    for row in rows:
+        if row.created_at is None:
+            row.created_at = now
+        row.updated_at = now
+        values = row.__dict__
+        tuples.append(tuple(values[field.attname] for field in fields))
+    return tuples

@@ -1,0 +1,306 @@
+"""How a page of feed records becomes listings, photos, history and events (the write stage).
+
+The feed here is a list of pages in memory, so each test says exactly what the MLS sends;
+the sync engine and its database writes are the real ones (SQLite or PostgreSQL).
+"""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from mls import signals
+from mls.choices import RunKind, RunState
+from mls.providers.base import Cursor, FeedProvider, Page
+from mls.services import provider_sync
+from properties.choices import ChangeSource, MediaStatus
+from properties.models import PriceChange, Property, PropertyMedia, StatusChange
+from tests.testing.factories import make_agent, make_mls_provider
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+
+
+class ListFeed(FeedProvider):
+    """A feed whose pages are the lists of records given."""
+
+    def __init__(self, config, *pages):
+        super().__init__(config)
+        self._pages = pages
+
+    def pages(self, *, since, cursor):
+        for number, records in enumerate(self._pages):
+            last = records[-1] if records else {}
+            yield Page(
+                records=records,
+                cursor=Cursor(timestamp=T0, listing_key=last.get("ListingKey", "")),
+                has_more=number < len(self._pages) - 1,
+            )
+
+    def listing_keys(self):
+        return iter(())
+
+
+def record(key="K1", minutes=0, **fields):
+    photos = fields.pop("photos", ["p1", "p2"])
+    return {
+        "ListingKey": key,
+        "ListingId": f"MLS-{key}",
+        "ModificationTimestamp": (T0 + timedelta(minutes=minutes)).isoformat(),
+        "StandardStatus": "Active",
+        "PropertyType": "Residential",
+        "ListPrice": 500000,
+        "StreetNumber": "12",
+        "StreetName": "Harbor",
+        "StreetSuffix": "Road",
+        "City": "Camden",
+        "StateOrProvince": "ME",
+        "PostalCode": "04843",
+        "BedroomsTotal": 3,
+        "PublicRemarks": "Sunny cape near the harbor.",
+        "Media": [
+            {
+                "MediaKey": f"{key}-{name}",
+                "MediaURL": f"https://photos.mls.test/{key}/{name}.jpg",
+                "Order": order,
+                "MediaCategory": "Photo",
+            }
+            for order, name in enumerate(photos)
+        ],
+        **fields,
+    }
+
+
+@pytest.fixture(autouse=True)
+def queued_tasks(monkeypatch):
+    """Photo downloads are queued, not run: these tests are about what the sync writes."""
+    from realestate.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+
+
+@pytest.fixture
+def provider(personas):
+    return make_mls_provider(personas.brokerage, name="Coastal MLS")
+
+
+@pytest.fixture
+def events():
+    """The listing events the sync sends, as (name, arguments), once committed."""
+    received = []
+
+    def receiver(name):
+        def receive(sender, **kwargs):
+            received.append((name, kwargs))
+
+        return receive
+
+    handlers = {
+        signal: receiver(name)
+        for signal, name in (
+            (signals.listing_created, "created"),
+            (signals.listing_price_changed, "price_changed"),
+            (signals.listing_status_changed, "status_changed"),
+        )
+    }
+    for signal, handler in handlers.items():
+        signal.connect(handler)
+    yield received
+    for signal, handler in handlers.items():
+        signal.disconnect(handler)
+
+
+def sync(provider, *pages, kind=RunKind.FULL):
+    run = provider_sync(provider=provider, kind=kind, feed=ListFeed(provider, *pages))
+    assert run.state == RunState.SUCCEEDED, run.message
+    return run
+
+
+def listing(provider, key="K1"):
+    return Property.objects.get(mls_provider=provider, listing_key=key)
+
+
+def test_new_listings_get_their_photos_history_cover_and_a_created_event(provider, events):
+    run = sync(provider, [record("K1"), record("K2", photos=[])])
+
+    assert (run.created, run.updated, run.unchanged) == (2, 0, 0)
+    first = listing(provider, "K1")
+    assert first.photos_count == 2
+    assert first.cover_thumbnail == "https://photos.mls.test/K1/p1.jpg"
+    assert list(first.media.order_by("position").values_list("media_key", "status")) == [
+        ("K1-p1", MediaStatus.PENDING),
+        ("K1-p2", MediaStatus.PENDING),
+    ]
+    assert first.original_list_price == Decimal("500000")
+    assert first.search_document.startswith("12 Harbor Road")
+    assert first.home_key
+    price = PriceChange.objects.get(property=first)
+    assert (price.old_price, price.new_price, price.source) == (None, 500000, ChangeSource.MLS)
+    assert price.changed_at == T0
+    assert StatusChange.objects.get(property=first).new_status == "Active"
+    assert listing(provider, "K2").photos_count == 0
+    created = sorted(kwargs["listing_id"] for name, kwargs in events if name == "created")
+    assert created == sorted([first.pk, listing(provider, "K2").pk])
+
+
+def test_a_price_and_status_change_writes_history_and_sends_events(provider, events):
+    sync(provider, [record()])
+    events.clear()
+    run = sync(
+        provider, [record(minutes=5, ListPrice=475000, StandardStatus="Active Under Contract")]
+    )
+
+    assert (run.created, run.updated) == (0, 1)
+    row = listing(provider)
+    assert (row.list_price, row.standard_status) == (475000, "ActiveUnderContract")
+    assert row.original_list_price == Decimal("500000")
+    cut = PriceChange.objects.filter(property=row).latest("changed_at")
+    assert (cut.old_price, cut.new_price) == (500000, 475000)
+    assert cut.changed_at == T0 + timedelta(minutes=5)
+    status = StatusChange.objects.filter(property=row).latest("changed_at")
+    assert (status.old_status, status.new_status) == ("Active", "ActiveUnderContract")
+    assert [(name, kwargs["listing_id"]) for name, kwargs in events] == [
+        ("price_changed", row.pk),
+        ("status_changed", row.pk),
+    ]
+    assert events[0][1]["old_price"] == 500000 and events[0][1]["new_price"] == 475000
+
+
+def test_a_record_older_than_the_stored_listing_changes_nothing(provider):
+    sync(provider, [record(minutes=10, ListPrice=450000)])
+    run = sync(provider, [record(minutes=5, ListPrice=999000)])
+
+    assert (run.updated, run.unchanged) == (0, 1)
+    assert listing(provider).list_price == 450000
+
+
+def test_a_page_holding_a_key_twice_keeps_the_newest_record(provider):
+    run = sync(provider, [record(minutes=7, ListPrice=410000), record(minutes=3, ListPrice=420000)])
+
+    assert run.created == 1
+    assert listing(provider).list_price == 410000
+
+
+def test_a_field_the_feed_stops_sending_is_emptied(provider):
+    sync(provider, [record(BedroomsTotal=4)])
+    changed = record(minutes=1)
+    del changed["BedroomsTotal"]
+    sync(provider, [changed])
+
+    assert listing(provider).bedrooms_total is None
+
+
+def test_the_brokerages_own_fields_survive_a_sync(provider, personas):
+    agent = make_agent(personas.brokerage)
+    sync(provider, [record()])
+    Property.objects.filter(mls_provider=provider).update(list_agent=agent)
+    sync(provider, [record(minutes=1, ListPrice=480000)])
+
+    row = listing(provider)
+    assert row.list_agent == agent and row.list_price == 480000
+
+
+def test_a_listing_from_the_brokerages_own_agent_is_assigned_to_them(provider, personas):
+    agent = make_agent(personas.brokerage)
+    agent.mls_agent_id = "AG-77"
+    agent.save(update_fields=["mls_agent_id"])
+    sync(provider, [record(ListAgentMlsId="AG-77")])
+
+    assert listing(provider).list_agent == agent
+
+
+def test_photos_the_feed_changes_are_fetched_again_and_dropped_ones_lose_their_files(provider):
+    sync(provider, [record(photos=["p1", "p2", "p3"])])
+    row = listing(provider)
+    kept, dropped = row.media.get(media_key="K1-p1"), row.media.get(media_key="K1-p3")
+    for media in (kept, dropped):
+        media.original.save("original.jpg", ContentFile(b"jpeg"), save=False)
+        media.variants = {"thumbnail": {"jpeg": f"{media.uuid}/thumb.jpg"}}
+        media.status = MediaStatus.READY
+        media.save()
+        default_storage.save(media.variants["thumbnail"]["jpeg"], ContentFile(b"thumb"))
+    dropped_files = [dropped.original.name, dropped.variants["thumbnail"]["jpeg"]]
+    changed = record(minutes=1, photos=["p1", "p2"])
+    changed["Media"][1]["MediaURL"] = "https://photos.mls.test/K1/p2-new.jpg"
+
+    sync(provider, [changed])
+
+    row.refresh_from_db()
+    media = {item.media_key: item for item in row.media.all()}
+    assert set(media) == {"K1-p1", "K1-p2"}
+    assert media["K1-p1"].status == MediaStatus.READY  # same file: not fetched again
+    assert media["K1-p2"].status == MediaStatus.PENDING
+    assert media["K1-p2"].media_url.endswith("p2-new.jpg")
+    assert row.photos_count == 2
+    assert row.cover_thumbnail == kept.variants["thumbnail"]["jpeg"]
+    assert not any(default_storage.exists(name) for name in dropped_files)
+    assert default_storage.exists(kept.original.name)
+
+
+def test_a_deleted_listing_goes_off_market_and_comes_back_when_the_feed_offers_it_again(
+    provider,
+):
+    sync(provider, [record()])
+    run = sync(provider, [record(minutes=1, StandardStatus="Delete")])
+
+    assert run.off_market == 1
+    gone = listing(provider)
+    assert gone.feed_removed_at is not None and gone.archived_at == gone.feed_removed_at
+
+    run = sync(provider, [record(minutes=2)])
+
+    back = listing(provider)
+    assert run.updated == 1
+    assert (back.feed_removed_at, back.archived_at) == (None, None)
+
+
+def test_a_listing_archived_by_a_person_stays_archived_when_it_comes_back(provider):
+    sync(provider, [record()])
+    archived_at = timezone.now() - timedelta(days=3)
+    Property.objects.filter(mls_provider=provider).update(archived_at=archived_at)
+    sync(provider, [record(minutes=1, StandardStatus="Delete")])
+    sync(provider, [record(minutes=2)])
+
+    back = listing(provider)
+    assert back.feed_removed_at is None and back.archived_at == archived_at
+
+
+def test_an_identical_record_is_recognised_by_its_hash_and_not_written(provider):
+    sync(provider, [record()])
+    Property.objects.filter(mls_provider=provider).update(city="Edited in the database")
+    run = sync(provider, [record()])
+
+    assert (run.updated, run.unchanged) == (0, 1)
+    assert listing(provider).city == "Edited in the database"
+
+
+def test_photos_of_a_page_are_queued_for_download_once_committed(provider, monkeypatch):
+    queued = []
+    monkeypatch.setattr(
+        "mls.tasks.mls_photos_fetch_task.delay", lambda **kwargs: queued.append(kwargs)
+    )
+    sync(provider, [record("K1"), record("K2", photos=[])])
+
+    assert queued == [{"listing_ids": [listing(provider, "K1").pk]}]
+    assert PropertyMedia.objects.filter(property__mls_provider=provider).count() == 2
+
+
+def test_the_same_home_from_two_feeds_shows_once_and_the_other_takes_over_when_it_leaves(
+    provider, personas
+):
+    other = make_mls_provider(personas.brokerage, name="Bay MLS")
+    sync(provider, [record("K1", minutes=1)])
+    sync(other, [record("B7", minutes=2, StreetSuffix="Rd", ListingId="BAY-7")])
+
+    coastal, bay = listing(provider, "K1"), listing(other, "B7")
+    assert coastal.home_key == bay.home_key
+    assert (coastal.home_duplicate, bay.home_duplicate) == (True, False)  # the newer one shows
+
+    sync(other, [record("B7", minutes=3, StandardStatus="Delete")])
+
+    coastal.refresh_from_db()
+    assert coastal.home_duplicate is False
