@@ -13,6 +13,9 @@ permissions and audit trail as data entered by hand.
 * **Idempotent.** The demo brokerages are recognised by their slugs (``DEMO_BROKERAGE_SLUGS``):
   if either exists, nothing is created and the existing demo data is left as it is. To load it
   again, delete those brokerages (and their listings and agents) first.
+* **MLS feeds.** Maple Realty reads the demo MLS this server serves at ``/mls/demo/``: as
+  "Demo MLS" (RESO Web API, enabled) and "Demo MLS (RETS)" (the demo RETS server, disabled
+  because it reads the same listings).
 * **All or nothing.** The rows are written in one transaction. Photo variants are made after the
   commit: queued for the Celery photo worker, or made inline when ``process_photos`` is true
   (the default when ``CELERY_TASK_ALWAYS_EAGER`` is set).
@@ -607,28 +610,60 @@ def demo_data_load(*, seed, listings, photos_per_listing, stdout=None, process_p
 
 
 DEMO_MLS_NAME = "Demo MLS"
+DEMO_RETS_MLS_NAME = "Demo MLS (RETS)"
 
 
 def _load_demo_mls(stdout):
-    """The product's own demo RESO feed as Maple Realty's MLS: its first sync runs at once."""
+    """The product's own demo MLS as Maple Realty's feeds: RESO Web API, and RETS (disabled).
+
+    The RESO feed is enabled and its first sync runs at once. The RETS provider reads the same
+    demo feed (the only one the default settings serve) through the demo RETS server, and a
+    provider keeps its own copy of every listing it reads, so it is created disabled: enabled
+    beside the RESO one it would list every demo listing twice.
+    """
     from django.conf import settings
 
     from agents.models import Brokerage
+    from mls.choices import AuthKind, ProviderKind
+    from mls.demo.feed import DEFAULT_FEED_NAME
+    from mls.demo.rets import RETS_FIELD_MAPPING, RETS_PASSWORD, RETS_USERNAME
     from mls.models import MLSProvider
     from mls.services import provider_save
 
     brokerage = Brokerage.objects.get(slug=DEMO_BROKERAGES[0].slug)
+    demo_mls = f"{settings.SITE_URL.rstrip('/')}/mls/demo/{DEFAULT_FEED_NAME}"
     provider = provider_save(
         provider=MLSProvider(
             brokerage=brokerage,
             name=DEMO_MLS_NAME,
-            endpoint=f"{settings.SITE_URL.rstrip('/')}/mls/demo/demo/odata",
+            endpoint=f"{demo_mls}/odata",
             page_size=100,
             sync_interval_minutes=5,
             allow_private_network=True,  # the feed is this very server
         )
     )
     _say(stdout, f"{brokerage.name}: MLS feed {provider.endpoint} (synced every 5 minutes).")
+    rets_provider = provider_save(
+        provider=MLSProvider(
+            brokerage=brokerage,
+            name=DEMO_RETS_MLS_NAME,
+            kind=ProviderKind.RETS,
+            endpoint=f"{demo_mls}/rets/login",
+            auth_kind=AuthKind.LOGIN,
+            username=RETS_USERNAME,
+            password=RETS_PASSWORD,
+            field_mapping=RETS_FIELD_MAPPING,
+            page_size=100,
+            sync_interval_minutes=5,
+            enabled=False,
+            allow_private_network=True,
+        )
+    )
+    _say(
+        stdout,
+        f"{brokerage.name}: RETS feed {rets_provider.endpoint} (disabled: it reads the same "
+        f"demo listings as {DEMO_MLS_NAME} and would list each one twice).",
+    )
 
 
 def _say(stdout, message):

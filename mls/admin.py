@@ -1,13 +1,13 @@
 from django import forms
 from django.contrib import admin, messages
 
-from mls.choices import RunKind
+from mls.choices import ProviderKind, RunKind
 from mls.models import MLSProvider, SyncError, SyncRun
 from mls.services import provider_save, provider_unschedule, sync_run_cancel, sync_run_start
 from realestate.admin import BrokerageScopedAdmin
 from realestate.forms import formfield_https
 
-SECRET_FIELDS = ("client_secret", "bearer_token")
+SECRET_FIELDS = ("client_secret", "bearer_token", "password")
 
 
 class MLSProviderForm(forms.ModelForm):
@@ -27,6 +27,9 @@ class MLSProviderForm(forms.ModelForm):
             "client_secret",
             "scope",
             "bearer_token",
+            "username",
+            "password",
+            "search_class",
             "field_mapping",
             "page_size",
             "max_requests_per_second",
@@ -48,6 +51,9 @@ class MLSProviderForm(forms.ModelForm):
         cleaned = super().clean()
         for name in SECRET_FIELDS:
             if name in self.fields and not cleaned.get(name) and self.instance.pk:
+                if name == "password" and cleaned.get("kind") != ProviderKind.RETS:
+                    # Only a RETS feed has a password: one changed to another kind drops it.
+                    continue
                 cleaned[name] = MLSProvider.objects.get(pk=self.instance.pk).__dict__[name]
                 setattr(self.instance, name, cleaned[name])
         return cleaned

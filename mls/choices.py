@@ -11,6 +11,7 @@ class AuthKind(models.TextChoices):
     NONE = "none", "None"
     BEARER = "bearer", "Bearer token"
     OAUTH2 = "oauth2", "OAuth2 client credentials"
+    LOGIN = "login", "Username and password (RETS login)"
 
 
 class RunKind(models.TextChoices):

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -19,7 +20,9 @@ class MLSProvider(models.Model):
         max_length=20, choices=ProviderKind.choices, default=ProviderKind.RESO_WEB_API
     )
     endpoint = models.URLField(
-        max_length=500, help_text="The RESO Web API service root (…/odata), or the CSV file's URL."
+        max_length=500,
+        help_text="The RESO Web API service root (…/odata), the CSV file's URL, or the RETS "
+        "server's Login URL.",
     )
     auth_kind = models.CharField(max_length=10, choices=AuthKind.choices, default=AuthKind.NONE)
     token_url = models.URLField("OAuth2 token URL", max_length=500, blank=True)
@@ -27,6 +30,14 @@ class MLSProvider(models.Model):
     client_secret = models.CharField("OAuth2 client secret", max_length=500, blank=True)
     scope = models.CharField("OAuth2 scope", max_length=200, blank=True)
     bearer_token = models.CharField(max_length=2000, blank=True)
+    username = models.CharField("RETS login username", max_length=200, blank=True)
+    password = models.CharField("RETS login password", max_length=500, blank=True)
+    search_class = models.CharField(
+        "RETS search class",
+        max_length=64,
+        default="Property",
+        help_text='The RETS class searched, e.g. "Residential" or "RE_1".',
+    )
     field_mapping = models.JSONField(
         default=dict,
         blank=True,
@@ -71,6 +82,30 @@ class MLSProvider(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.kind == ProviderKind.RETS:
+            if self.auth_kind != AuthKind.LOGIN:
+                errors["auth_kind"] = (
+                    f"A RETS feed logs in with a username and password: choose "
+                    f"“{AuthKind.LOGIN.label}”."
+                )
+            for name in ("username", "password"):
+                if not getattr(self, name):
+                    errors[name] = f"A RETS feed needs the {name} it logs in with."
+        else:
+            if self.auth_kind == AuthKind.LOGIN:
+                errors["auth_kind"] = "Only a RETS feed logs in with a username and password."
+            for name in ("username", "password"):
+                if getattr(self, name):
+                    errors[name] = (
+                        f"Only a RETS feed logs in with a {name}: leave it empty for this kind "
+                        "of feed."
+                    )
+        if errors:
+            raise ValidationError(errors)
 
 
 @scoped(parent="provider")

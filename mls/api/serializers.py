@@ -8,7 +8,7 @@ from mls.models import MLSProvider, SyncError, SyncRun
 from mls.selectors import provider_latest_run, provider_next_run_at
 from realestate.api import ChoiceLabelField
 
-SECRET_FIELDS = ("client_secret", "bearer_token")
+SECRET_FIELDS = ("client_secret", "bearer_token", "password")
 
 
 class SyncRunSerializer(serializers.ModelSerializer):
@@ -128,11 +128,21 @@ class MLSProviderSerializer(ProviderStateMixin, serializers.ModelSerializer):
         style={"input_type": "password"},
         help_text="Write-only. Left out, the stored token is kept; an empty string clears it.",
     )
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        style={"input_type": "password"},
+        help_text="Write-only RETS login password. Left out, the stored password is kept; an "
+        "empty string clears it.",
+    )
     max_requests_per_second = serializers.DecimalField(
         max_digits=6, decimal_places=2, min_value=Decimal("0.01"), required=False
     )
     has_client_secret = serializers.SerializerMethodField()
     has_bearer_token = serializers.SerializerMethodField()
+    has_password = serializers.SerializerMethodField()
     listings_count = serializers.IntegerField(
         read_only=True, default=0, help_text="Listings of this feed currently on the market."
     )
@@ -154,6 +164,10 @@ class MLSProviderSerializer(ProviderStateMixin, serializers.ModelSerializer):
             "scope",
             "bearer_token",
             "has_bearer_token",
+            "username",
+            "password",
+            "has_password",
+            "search_class",
             "field_mapping",
             "page_size",
             "max_requests_per_second",
@@ -175,6 +189,9 @@ class MLSProviderSerializer(ProviderStateMixin, serializers.ModelSerializer):
 
     def get_has_bearer_token(self, provider) -> bool:
         return bool(provider.bearer_token)
+
+    def get_has_password(self, provider) -> bool:
+        return bool(provider.password)
 
 
 class ProviderStatusSerializer(ProviderStateMixin, serializers.ModelSerializer):

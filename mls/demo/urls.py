@@ -1,8 +1,8 @@
-"""The demo MLS, included at /mls/demo/: one RESO Web API service per named feed."""
+"""The demo MLS, included at /mls/demo/: a RESO Web API service and a RETS server per feed."""
 
 from django.urls import path, re_path
 
-from mls.demo import views
+from mls.demo import rets, views
 
 app_name = "mls_demo"
 
@@ -17,4 +17,8 @@ urlpatterns = [
     ),
     path("<slug:feed>/photos/<str:listing_key>/<int:number>.jpg", views.photo, name="photo"),
     path("<slug:feed>/token", views.token, name="token"),
+    path("<slug:feed>/rets/login", rets.login, name="rets-login"),
+    path("<slug:feed>/rets/search", rets.search, name="rets-search"),
+    path("<slug:feed>/rets/getobject", rets.get_object, name="rets-getobject"),
+    path("<slug:feed>/rets/logout", rets.logout, name="rets-logout"),
 ]

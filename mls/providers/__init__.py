@@ -18,5 +18,9 @@ def provider_for(config) -> FeedProvider:
         from mls.providers.csv import CsvFeedProvider
 
         return CsvFeedProvider(config)
+    if config.kind == ProviderKind.RETS:
+        from mls.providers.rets import RetsProvider
+
+        return RetsProvider(config)
     label = dict(ProviderKind.choices).get(config.kind, config.kind)
-    raise FeedError(f"{label} feeds are not supported yet; choose a RESO Web API feed")
+    raise FeedError(f"{label} feeds are not supported; choose a RESO Web API, CSV or RETS feed")

@@ -1,4 +1,5 @@
 from collections import Counter
+from datetime import UTC, datetime
 from io import StringIO
 from unittest import mock
 
@@ -11,12 +12,20 @@ from django.test import Client
 from agents.choices import Role
 from agents.demo import (
     DEMO_BROKERAGE_SLUGS,
+    DEMO_MLS_NAME,
     DEMO_PASSWORD,
+    DEMO_RETS_MLS_NAME,
     demo_data_load,
     demo_logins,
 )
 from agents.models import Agent, Brokerage, Office, Team
 from agents.selectors import agent_role_for_user
+from mls.choices import AuthKind, ProviderKind, RunKind, RunState
+from mls.demo.feed import demo_feed_for
+from mls.demo.rets import RETS_FIELD_MAPPING
+from mls.models import MLSProvider
+from mls.providers.rets import RetsProvider
+from mls.services import provider_sync
 from properties.choices import MediaStatus, StandardStatus
 from properties.images import VARIANT_FORMATS, VARIANT_SIZES
 from properties.models import PriceChange, Property, PropertyMedia, StatusChange
@@ -44,6 +53,7 @@ def counts():
             PropertyMedia,
             PriceChange,
             StatusChange,
+            MLSProvider,
         )
     }
 
@@ -212,3 +222,58 @@ def test_every_demo_user_can_sign_in_with_the_demo_password():
         assert user is not None, login.username
         assert Client().login(username=login.username, password=DEMO_PASSWORD)
     assert authenticate(username="alice", password="wrong-password") is None
+
+
+def test_demo_data_adds_the_demo_mls_as_a_reso_feed_and_a_disabled_rets_feed(settings):
+    settings.SITE_URL = "http://crm.example:8000/"
+    output = load()
+
+    providers = {p.name: p for p in MLSProvider.objects.select_related("brokerage")}
+    assert set(providers) == {DEMO_MLS_NAME, DEMO_RETS_MLS_NAME}
+    reso, rets = providers[DEMO_MLS_NAME], providers[DEMO_RETS_MLS_NAME]
+    assert reso.brokerage == rets.brokerage
+    assert reso.brokerage.slug == DEMO_BROKERAGE_SLUGS[0]
+    assert (reso.kind, reso.enabled) == (ProviderKind.RESO_WEB_API, True)
+    assert reso.endpoint == "http://crm.example:8000/mls/demo/demo/odata"
+    # The same demo listings through the RETS server: off, or each would be listed twice.
+    assert (rets.kind, rets.enabled, rets.auth_kind) == (ProviderKind.RETS, False, AuthKind.LOGIN)
+    assert rets.endpoint == "http://crm.example:8000/mls/demo/demo/rets/login"
+    assert (rets.username, rets.password, rets.search_class) == ("demo", "demo-secret", "Property")
+    assert (rets.client_id, rets.client_secret) == ("", "")
+    assert rets.field_mapping == RETS_FIELD_MAPPING
+    assert rets.allow_private_network
+    assert rets.periodic_task is not None and not rets.periodic_task.enabled
+    assert reso.periodic_task.enabled
+    assert rets.endpoint in output and "disabled" in output
+
+
+def test_running_twice_keeps_one_of_each_demo_feed():
+    load()
+    load()
+
+    assert sorted(MLSProvider.objects.values_list("name", flat=True)) == [
+        DEMO_MLS_NAME,
+        DEMO_RETS_MLS_NAME,
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_rets_feed_reads_the_demo_mls_when_synced(settings, live_server, monkeypatch):
+    from realestate.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)  # photos queued, not drawn
+    settings.SITE_URL = live_server.url
+    settings.MLS_DEMO_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    settings.MLS_DEMO_FEEDS = {"demo": {"size": 12}}
+    load()
+    provider = MLSProvider.objects.get(name=DEMO_RETS_MLS_NAME)
+
+    run = provider_sync(provider=provider, kind=RunKind.FULL, feed=RetsProvider(provider))
+
+    assert run.state == RunState.SUCCEEDED, run.message
+    keys = {record["ListingKey"] for record in demo_feed_for("demo").current_records()}
+    assert keys
+    listed = set(
+        Property.objects.filter(mls_provider=provider).values_list("listing_key", flat=True)
+    )
+    assert listed == keys

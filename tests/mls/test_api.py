@@ -26,6 +26,16 @@ STATS_URL = "/api/v1/mls/providers/stats/"
 NON_BROKERS = ("agent", "colleague", "assistant", "viewer", "stranger")
 SECRET = "s3cr3t-client-value"
 TOKEN = "b3ar3r-token-value"
+PASSWORD = "rets-pa55word-value"
+RETS_PROVIDER = {
+    "name": "Legacy MLS",
+    "kind": "rets",
+    "endpoint": "https://rets.example/login",
+    "auth_kind": "login",
+    "username": "crm-user",
+    "password": PASSWORD,
+    "search_class": "RE_1",
+}
 
 
 def detail_url(provider, action=""):
@@ -249,6 +259,91 @@ def test_provider_create_errors_are_field_errors(api_for, provider):
     )
     assert duplicate.status_code == 400
     assert MLSProvider.objects.count() == 1
+
+
+def test_the_rets_password_is_never_returned(api_for):
+    client = api_for("broker")
+    created = client.post(PROVIDERS_URL, RETS_PROVIDER, format="json")
+    assert created.status_code == 201, created.data
+    provider = MLSProvider.objects.get(pk=created.data["id"])
+    assert (provider.username, provider.password, provider.search_class) == (
+        "crm-user",
+        PASSWORD,
+        "RE_1",
+    )
+    assert created.data["has_password"] is True
+    assert (created.data["username"], created.data["search_class"]) == ("crm-user", "RE_1")
+    assert (created.data["auth_kind"], created.data["auth_kind_label"]) == (
+        "login",
+        "Username and password (RETS login)",
+    )
+    responses = [
+        created,
+        client.get(PROVIDERS_URL),
+        client.get(detail_url(provider)),
+        client.get(STATUS_URL),
+        client.patch(detail_url(provider), {"search_class": "Residential"}),
+        client.post(detail_url(provider, "disable")),
+    ]
+    for response in responses:
+        assert response.status_code in (200, 201), response.data
+        body = response.content.decode()
+        assert PASSWORD not in body and '"password"' not in body
+    # Left out of a change, the stored password stays; a new one replaces it.
+    provider.refresh_from_db()
+    assert (provider.search_class, provider.password) == ("Residential", PASSWORD)
+    changed = client.patch(detail_url(provider), {"password": "a-new-password"})
+    assert changed.status_code == 200, changed.data
+    assert changed.data["has_password"] is True
+    provider.refresh_from_db()
+    assert provider.password == "a-new-password"
+
+
+def test_a_provider_without_a_password_reports_none(api_for, provider):
+    data = api_for("broker").get(detail_url(provider)).data
+    assert data["has_password"] is False
+    assert (data["username"], data["search_class"]) == ("", "Property")
+
+
+@pytest.mark.parametrize("missing", ["username", "password"])
+def test_a_rets_provider_without_its_login_is_a_field_error(api_for, missing):
+    body = {**RETS_PROVIDER, missing: ""}
+    response = api_for("broker").post(PROVIDERS_URL, body, format="json")
+    assert response.status_code == 400
+    assert set(response.data) == {missing}
+    assert not MLSProvider.objects.exists()
+
+
+def test_clearing_the_password_of_a_rets_provider_is_a_field_error(api_for):
+    client = api_for("broker")
+    created = client.post(PROVIDERS_URL, RETS_PROVIDER, format="json")
+    provider = MLSProvider.objects.get(pk=created.data["id"])
+
+    response = client.patch(detail_url(provider), {"password": ""})
+
+    assert response.status_code == 400
+    assert set(response.data) == {"password"}
+    provider.refresh_from_db()
+    assert provider.password == PASSWORD
+
+
+def test_a_username_or_password_on_a_reso_provider_is_a_field_error(api_for, provider):
+    client = api_for("broker")
+    response = client.post(
+        PROVIDERS_URL,
+        {"name": "New", "endpoint": "https://new.example/odata", "username": "crm-user"},
+    )
+    assert response.status_code == 400
+    assert set(response.data) == {"username"}
+    response = client.patch(detail_url(provider), {"password": PASSWORD})
+    assert response.status_code == 400
+    assert set(response.data) == {"password"}
+    assert PASSWORD not in response.content.decode()
+    response = client.patch(detail_url(provider), {"auth_kind": "login"})
+    assert response.status_code == 400
+    assert set(response.data) == {"auth_kind"}
+    provider.refresh_from_db()
+    assert (provider.username, provider.password, provider.auth_kind) == ("", "", "none")
 
 
 # Actions

@@ -267,7 +267,7 @@ def test_a_file_without_key_columns_is_a_feed_error(feed_server, make_config):
 def test_provider_for_a_csv_config(make_config):
     assert isinstance(provider_for(make_config()), CsvFeedProvider)
     with pytest.raises(FeedError, match="not supported"):
-        provider_for(make_config(kind=ProviderKind.RETS))
+        provider_for(make_config(kind="ftp"))
 
 
 @pytest.mark.django_db

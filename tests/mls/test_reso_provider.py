@@ -5,7 +5,7 @@ from urllib.parse import quote
 
 import pytest
 
-from mls.choices import AuthKind, ProviderKind
+from mls.choices import AuthKind
 from mls.http import RateLimiter, RetryPolicy
 from mls.providers import Cursor, FeedError, provider_for
 from mls.providers.reso import ResoWebApiProvider, parse_reso_timestamp
@@ -610,6 +610,6 @@ def test_a_reso_web_api_config_gets_the_reso_provider(make_config):
     provider.close()
 
 
-def test_rets_feeds_are_refused_with_a_clear_message(make_config):
-    with pytest.raises(FeedError, match="RETS"):
-        provider_for(make_config(kind=ProviderKind.RETS))
+def test_unknown_feed_kinds_are_refused_with_a_clear_message(make_config):
+    with pytest.raises(FeedError, match="not supported"):
+        provider_for(make_config(kind="ftp"))
