@@ -1,9 +1,18 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 
 from mls.choices import ProviderKind, RunKind
 from mls.models import MLSProvider, SyncError, SyncRun
-from mls.services import provider_save, provider_unschedule, sync_run_cancel, sync_run_start
+from mls.providers.csv import csv_upload_check
+from mls.services import (
+    provider_feed_upload,
+    provider_save,
+    provider_unschedule,
+    sync_run_cancel,
+    sync_run_start,
+)
 from realestate.admin import BrokerageScopedAdmin
 from realestate.forms import formfield_https
 
@@ -21,6 +30,7 @@ class MLSProviderForm(forms.ModelForm):
             "name",
             "kind",
             "endpoint",
+            "feed_file",
             "auth_kind",
             "token_url",
             "client_id",
@@ -49,6 +59,12 @@ class MLSProviderForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        upload = cleaned.get("feed_file")
+        if isinstance(upload, UploadedFile):
+            try:
+                csv_upload_check(upload, cleaned.get("field_mapping"))
+            except ValidationError as error:
+                self.add_error("feed_file", error)
         for name in SECRET_FIELDS:
             if name in self.fields and not cleaned.get(name) and self.instance.pk:
                 if name == "password" and cleaned.get("kind") != ProviderKind.RETS:
@@ -86,7 +102,17 @@ class MLSProviderAdmin(BrokerageScopedAdmin):
     actions = ["sync_now", "sync_full", "enable", "disable"]
 
     def save_model(self, request, obj, form, change):
-        provider_save(provider=obj, actor=request.user)
+        upload = form.cleaned_data.get("feed_file")
+        if "feed_file" in form.changed_data and isinstance(upload, UploadedFile):
+            run = provider_feed_upload(provider=obj, upload=upload, actor=request.user)
+            message = (
+                "The uploaded file is stored; its sync is queued."
+                if run
+                else "The uploaded file is stored; the next sync reads it."
+            )
+            self.message_user(request, message, messages.SUCCESS)
+        else:
+            provider_save(provider=obj, actor=request.user)
 
     def delete_model(self, request, obj):
         provider_unschedule(provider=obj)

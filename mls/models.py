@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -6,6 +8,11 @@ from django.utils import timezone
 
 from mls.choices import AuthKind, ProviderKind, RunKind, RunState
 from realestate.permissions import scoped
+
+
+def feed_file_path(provider, filename):
+    """Uploaded feeds are stored under generated names, never the uploader's."""
+    return f"mls/feeds/{provider.brokerage_id}/{uuid.uuid4().hex}.csv"
 
 
 @scoped(brokerage="brokerage", private=True)
@@ -21,8 +28,15 @@ class MLSProvider(models.Model):
     )
     endpoint = models.URLField(
         max_length=500,
+        blank=True,
         help_text="The RESO Web API service root (…/odata), the CSV file's URL, or the RETS "
         "server's Login URL.",
+    )
+    feed_file = models.FileField(
+        "CSV file",
+        upload_to=feed_file_path,
+        blank=True,
+        help_text="A CSV export uploaded here, read instead of a URL (a CSV feed only).",
     )
     auth_kind = models.CharField(max_length=10, choices=AuthKind.choices, default=AuthKind.NONE)
     token_url = models.URLField("OAuth2 token URL", max_length=500, blank=True)
@@ -104,6 +118,14 @@ class MLSProvider(models.Model):
                         f"Only a RETS feed logs in with a {name}: leave it empty for this kind "
                         "of feed."
                     )
+        if self.kind == ProviderKind.CSV:
+            if not self.endpoint and not self.feed_file:
+                errors["endpoint"] = "Give the CSV file's URL, or upload the file."
+        else:
+            if not self.endpoint:
+                errors["endpoint"] = "This kind of feed is read from a URL."
+            if self.feed_file:
+                errors["feed_file"] = "Only a CSV feed is read from an uploaded file."
         if errors:
             raise ValidationError(errors)
 

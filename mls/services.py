@@ -25,11 +25,12 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 
 from mls import signals
-from mls.choices import FINISHED_STATES, RunKind, RunState
+from mls.choices import FINISHED_STATES, ProviderKind, RunKind, RunState
 from mls.models import MLSProvider, SyncError, SyncRun
 from mls.normalize import READ_FIELDS, FeedListing, RecordError, read_record, record_hash
 from mls.providers import provider_for
 from mls.providers.base import Cursor, FeedError
+from mls.providers.csv import csv_upload_check
 from mls.providers.reso import parse_reso_timestamp
 from mls.writes import commit_without_waiting, listings_stored, listings_write, rows_insert
 from properties.choices import ChangeSource, ListingSource, MediaStatus
@@ -759,6 +760,33 @@ def provider_unschedule(*, provider):
         name__in=[f"MLS sync {label}", f"MLS reconcile {label}"]
     ):
         task.delete()
+
+
+@transaction.atomic
+def provider_feed_upload(*, provider, upload, actor=None):
+    """Store an uploaded CSV export as a CSV provider's feed and queue a full sync of it.
+
+    Saves the provider's other changes with it. Bad rows are the sync's to report (by line,
+    the good rows kept); a file that is not a CSV feed at all is refused here. The file it
+    replaces is deleted once this commits. Returns the queued run, or None when a run of the
+    feed is already queued or running (the next run reads the new file).
+    """
+    if provider.kind != ProviderKind.CSV:
+        raise ValidationError({"feed_file": "Only a CSV feed is read from an uploaded file."})
+    try:
+        csv_upload_check(upload, provider.field_mapping)
+    except ValidationError as error:
+        raise ValidationError({"feed_file": error.messages}) from error
+    stored = MLSProvider.objects.filter(pk=provider.pk).values_list("feed_file", flat=True)
+    old_name = stored.first() if provider.pk else ""
+    provider.feed_file = upload
+    provider_save(provider=provider, actor=actor)
+    if old_name:
+        transaction.on_commit(lambda: default_storage.delete(old_name))
+    try:
+        return sync_run_start(provider=provider, kind=RunKind.FULL, actor=actor)
+    except ValidationError:
+        return None
 
 
 def provider_enable(*, provider, enabled, actor):

@@ -143,6 +143,7 @@ class MLSProviderSerializer(ProviderStateMixin, serializers.ModelSerializer):
     has_client_secret = serializers.SerializerMethodField()
     has_bearer_token = serializers.SerializerMethodField()
     has_password = serializers.SerializerMethodField()
+    has_feed_file = serializers.SerializerMethodField()
     listings_count = serializers.IntegerField(
         read_only=True, default=0, help_text="Listings of this feed currently on the market."
     )
@@ -155,6 +156,7 @@ class MLSProviderSerializer(ProviderStateMixin, serializers.ModelSerializer):
             "kind",
             "kind_label",
             "endpoint",
+            "has_feed_file",
             "auth_kind",
             "auth_kind_label",
             "token_url",
@@ -184,6 +186,10 @@ class MLSProviderSerializer(ProviderStateMixin, serializers.ModelSerializer):
         ]
         read_only_fields = ["high_water_mark", "created_at", "updated_at"]
 
+    def get_has_feed_file(self, provider) -> bool:
+        """Whether an uploaded CSV is the feed (it is read through ``upload/``, never back)."""
+        return bool(provider.feed_file)
+
     def get_has_client_secret(self, provider) -> bool:
         return bool(provider.client_secret)
 
@@ -207,6 +213,13 @@ class SyncStartSerializer(serializers.Serializer):
     full = serializers.BooleanField(
         default=False,
         help_text="Read the whole feed again instead of the changes since the last sync.",
+    )
+
+
+class FeedUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="A CSV export: one row per listing, a header line naming the columns (RESO "
+        "names, or the MLS's own names mapped in the provider's field mapping)."
     )
 
 

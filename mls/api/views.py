@@ -2,10 +2,12 @@ import django_filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from mls.api.serializers import (
+    FeedUploadSerializer,
     IntervalSerializer,
     MLSProviderSerializer,
     MLSStatsSerializer,
@@ -25,6 +27,7 @@ from mls.selectors import (
 )
 from mls.services import (
     provider_enable,
+    provider_feed_upload,
     provider_save,
     provider_set_interval,
     sync_run_cancel,
@@ -144,6 +147,32 @@ class MLSProviderViewSet(
         kind = RunKind.FULL if options.validated_data["full"] else RunKind.INCREMENTAL
         run = sync_run_start(provider=provider, kind=kind, actor=request.user)
         run.refresh_from_db()  # an eager worker may have run it already
+        return Response(SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @broker_schema(
+        "Upload a CSV feed",
+        "Stores a CSV export as this CSV provider's feed (multipart form, field `file`) and "
+        "queues a full sync of it: the run is returned; its errors list the bad rows by line. "
+        "When a run is already going, the file is stored and the provider is returned.",
+        {202: SyncRunSerializer, 200: MLSProviderSerializer, 404: NOT_FOUND},
+        request={"multipart/form-data": FeedUploadSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        serializer_class=FeedUploadSerializer,
+        parser_classes=[MultiPartParser],
+    )
+    def upload(self, request, pk=None):
+        provider = self.get_object()
+        upload = FeedUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        run = provider_feed_upload(
+            provider=provider, upload=upload.validated_data["file"], actor=request.user
+        )
+        if run is None:
+            return self._provider_response(provider)
+        run.refresh_from_db()
         return Response(SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
     @broker_schema(

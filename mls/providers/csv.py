@@ -1,4 +1,4 @@
-"""A CSV export an MLS publishes at a URL: one row per listing, read in one download.
+"""A CSV export an MLS publishes at a URL, or a broker uploads: one row per listing.
 
 The file is fetched whole, decoded (UTF-8 with or without a BOM, else cp1252) and its delimiter
 sniffed from the header line. Columns are renamed to RESO names with the config's
@@ -11,6 +11,8 @@ import csv
 import hashlib
 import io
 import re
+
+from django.core.exceptions import ValidationError
 
 from mls.http import HttpError, SafeSession
 from mls.providers.base import Cursor, FeedError, FeedProvider, Page
@@ -56,8 +58,43 @@ def media_from(urls):
     ]
 
 
+def read_upload(file):
+    """The bytes of an uploaded CSV (within ``MAX_BYTES``), or ``FeedError``."""
+    try:
+        with file.open("rb") as opened:
+            content = opened.read(MAX_BYTES + 1)
+    except OSError as error:
+        raise FeedError(f"the uploaded CSV cannot be read: {error}") from error
+    if len(content) > MAX_BYTES:
+        raise FeedError(f"the uploaded CSV is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    return content
+
+
+def csv_upload_check(upload, field_mapping=None):
+    """Refuse an upload that is not a CSV feed: too big, or no ListingKey/timestamp column.
+
+    Raises ``ValidationError``; the rows themselves are checked by the sync, which reports the
+    bad ones by line and keeps the good ones.
+    """
+    if upload.size > MAX_BYTES:
+        raise ValidationError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+    upload.seek(0)
+    head = decode(upload.read(64 * 1024))
+    upload.seek(0)
+    header = next(csv.reader(io.StringIO(head), delimiter=sniff_delimiter(head)), [])
+    names = {_squash(name): name for name in KNOWN_NAMES}
+    names.update({_squash(column): reso for column, reso in (field_mapping or {}).items()})
+    columns = {names.get(_squash(cell)) for cell in header}
+    missing = [name for name in (KEY, STAMP) if name not in columns]
+    if missing:
+        raise ValidationError(
+            f"The file's first line has no {' or '.join(missing)} column (map the MLS's own "
+            "column names in the field mapping)."
+        )
+
+
 class CsvFeedProvider(FeedProvider):
-    """Reads the CSV file at ``config.endpoint``."""
+    """Reads the CSV file uploaded to the config (``feed_file``), else at ``config.endpoint``."""
 
     def __init__(self, config):
         super().__init__(config)
@@ -110,7 +147,13 @@ class CsvFeedProvider(FeedProvider):
             self._rows = self._parse(decode(self._download()))
         return self._rows
 
+    @property
+    def _source(self):
+        return "the uploaded CSV" if self.config.feed_file else f"the CSV at {self.config.endpoint}"
+
     def _download(self):
+        if self.config.feed_file:
+            return read_upload(self.config.feed_file)
         with SafeSession(
             allow_private_network=self.config.allow_private_network, max_bytes=MAX_BYTES
         ) as session:
@@ -125,7 +168,7 @@ class CsvFeedProvider(FeedProvider):
             header = next(reader, [])
             columns = [self.names.get(_squash(name), name.strip()) for name in header]
             if KEY not in columns or STAMP not in columns:
-                raise FeedError(f"the CSV at {self.config.endpoint} has no {KEY} or {STAMP} column")
+                raise FeedError(f"{self._source} has no {KEY} or {STAMP} column")
             rows, errors = [], []
             line = reader.line_num  # the physical line a row starts on follows the last one read
             for cells in reader:
@@ -145,8 +188,7 @@ class CsvFeedProvider(FeedProvider):
                 rows.append((stamp, key, record))
         except csv.Error as error:
             raise FeedError(
-                f"the CSV at {self.config.endpoint} cannot be read at line {reader.line_num}: "
-                f"{error}"
+                f"{self._source} cannot be read at line {reader.line_num}: {error}"
             ) from error
         rows.sort(key=lambda row: row[:2])
         return rows, errors
