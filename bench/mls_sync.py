@@ -325,6 +325,7 @@ def write_stage(brokerage, page_size):
         for name in ("writer-ours", "writer-django")
     )
     timings = {"ours": 0.0, "bulk_create": 0.0}
+    by_round = {}
     rows_written = 0
     for round_ in ("insert", "update"):
         for listings in pages:
@@ -356,12 +357,15 @@ def write_stage(brokerage, page_size):
                             unique_fields=["mls_provider", "listing_key"],
                             update_fields=LISTING_UPDATE_FIELDS,
                         )
-                    timings[name] += time.perf_counter() - started
+                    elapsed = time.perf_counter() - started
+                    timings[name] += elapsed
+                    by_round[round_, name] = by_round.get((round_, name), 0.0) + elapsed
             rows_written += len(listings)
     for name, seconds in timings.items():
         sys.stdout.write(
             f"write stage, {name}: {rows_written:,} rows (inserted, then updated) in "
-            f"{seconds:.2f} s = {rows_written / seconds:,.0f} rows/s\n"
+            f"{seconds:.2f} s = {rows_written / seconds:,.0f} rows/s (insert "
+            f"{by_round['insert', name]:.2f} s, update {by_round['update', name]:.2f} s)\n"
         )
     if not rows_written:
         return _check("the write stage wrote no rows", False)

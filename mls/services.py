@@ -32,7 +32,13 @@ from mls.providers import provider_for
 from mls.providers.base import Cursor, FeedError
 from mls.providers.csv import csv_upload_check
 from mls.providers.reso import parse_reso_timestamp
-from mls.writes import commit_without_waiting, listings_stored, listings_write, rows_insert
+from mls.writes import (
+    commit_without_waiting,
+    listings_stored,
+    listings_write,
+    rows_insert,
+    statistics_refresh,
+)
 from properties.choices import ChangeSource, ListingSource, MediaStatus
 from properties.models import PriceChange, Property, PropertyMedia, StatusChange
 from properties.reso import RESO_FIELDS
@@ -237,6 +243,7 @@ LISTING_UPDATE_FIELDS = [
     "home_duplicate",  # written unflagged, then decided again for the page's homes
     "updated_at",
 ]
+ANALYZE_AFTER = 1000  # new listings in a run, then every doubling: the planner's statistics
 PHOTO_FETCH_CHUNK = 100  # listings whose new photos one download task fetches
 FEED_SET_FIELDS = {field_name for _, field_name in READ_FIELDS} | {
     "listing_key",
@@ -276,6 +283,8 @@ def _apply_page(provider, run, page):
         SyncError(run=run, listing_key=key[:128], reason=reason, record=_loggable(record))
         for key, reason, *record in errors
     )
+    if counts["created"] and _doubled(run.created, run.created + counts["created"]):
+        statistics_refresh()
     run.fetched += len(page.records)
     run.failed += len(errors)
     run.created += counts["created"]
@@ -288,6 +297,13 @@ def _apply_page(provider, run, page):
         run.newest_timestamp = newest
     run.cursor = page.cursor.as_dict()
     run.save()
+
+
+def _doubled(before, after):
+    """Whether a run's new listings passed 1,000, 2,000, 4,000 ... (time to analyze)."""
+    return after >= ANALYZE_AFTER and (
+        before < ANALYZE_AFTER or after.bit_length() > before.bit_length()
+    )
 
 
 def _loggable(record):

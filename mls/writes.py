@@ -1,10 +1,10 @@
 """The sync's database write stage: a page of rows in a few statements.
 
-On PostgreSQL rows are streamed with ``COPY``: new rows straight into their table, changed
-listings through a temporary staging table and one ``INSERT ... ON CONFLICT (mls_provider_id,
-listing_key) DO UPDATE``, so that their write is idempotent on the MLS key. Other databases use
-Django's ``bulk_create`` (with ``update_conflicts`` for listings). Rows are unsaved model
-instances; signals (and so the audit log) are not sent for them.
+On PostgreSQL rows are streamed with ``COPY``: new rows straight into their table; changed
+listings into a temporary staging table, then one ``UPDATE ... FROM`` it keyed on
+(mls_provider_id, listing_key) that leaves a listing newer than its row alone. Other databases
+use Django's ``bulk_create`` (with ``update_conflicts`` for listings). Rows are unsaved model
+instances or tuples; signals (and so the audit log) are not sent for them.
 """
 
 import orjson
@@ -27,6 +27,18 @@ def commit_without_waiting():
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def statistics_refresh():
+    """Have PostgreSQL look at the listing tables again after a sync grew them.
+
+    With a table's statistics from when it was small, the planner reads a page's stored
+    listings by scanning the whole feed instead of looking each key up; autovacuum would
+    analyze only after the sync has suffered it.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE properties_property, properties_propertymedia")
 
 
 def listings_stored(provider_id, keys, fields):
@@ -100,7 +112,7 @@ def listings_write(*, new, changed, update_fields):
         if new:
             _copy(cursor, Property._meta.db_table, Property, attnames, _listing_tuples(fields, new))
         if changed:
-            written = _upsert(cursor, fields, attnames, changed, update_fields)
+            written = _update(cursor, changed, update_fields)
     if new:
         written.update(listings_stored(provider_id, [row.listing_key for row in new], KEY_AND_ID))
     return written
@@ -109,35 +121,33 @@ def listings_write(*, new, changed, update_fields):
 KEY_AND_ID = ("listing_key", "pk")
 
 
-def _upsert(cursor, fields, attnames, rows, update_fields):
-    """COPY into a staging table, then one INSERT ... ON CONFLICT DO UPDATE."""
+def _update(cursor, rows, update_fields):
+    """COPY the changed fields into a staging table, then one UPDATE ... FROM it."""
     context = cursor.cursor.connection
+    key_fields = ["mls_provider", "listing_key"]
+    fields = [Property._meta.get_field(name) for name in (*key_fields, *update_fields)]
     names = sql.SQL(", ").join(sql.Identifier(field.column) for field in fields)
     stage = sql.Identifier(STAGE_TABLE)
-    updates = sql.SQL(", ").join(
-        sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(_column(name)))
-        for name in update_fields
-    )
     cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage).as_string(context))
     cursor.execute(
         sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA")
         .format(stage, names, sql.Identifier(Property._meta.db_table))
         .as_string(context)
     )
+    attnames = [field.attname for field in fields]
     _copy(cursor, STAGE_TABLE, Property, attnames, _listing_tuples(fields, rows))
+    updates = sql.SQL(", ").join(
+        sql.SQL("{0} = staged.{0}").format(sql.Identifier(_column(name))) for name in update_fields
+    )
     cursor.execute(
         sql.SQL(
-            "INSERT INTO {table} AS stored ({names}) SELECT {names} FROM {stage} "
-            "ON CONFLICT (mls_provider_id, listing_key) DO UPDATE SET {updates} "
-            "WHERE stored.modification_timestamp <= EXCLUDED.modification_timestamp "
+            "UPDATE {table} AS stored SET {updates} FROM {stage} AS staged "
+            "WHERE stored.mls_provider_id = staged.mls_provider_id "
+            "AND stored.listing_key = staged.listing_key "
+            "AND stored.modification_timestamp <= staged.modification_timestamp "
             "RETURNING stored.listing_key, stored.id"
         )
-        .format(
-            table=sql.Identifier(Property._meta.db_table),
-            names=names,
-            stage=stage,
-            updates=updates,
-        )
+        .format(table=sql.Identifier(Property._meta.db_table), updates=updates, stage=stage)
         .as_string(context)
     )
     return dict(cursor.fetchall())

@@ -55,6 +55,7 @@ class Property(models.Model):
         null=True,
         blank=True,
         editable=False,
+        db_index=False,  # the leading column of property_unique_mls_listing_key
         related_name="listings",
         help_text="The feed this listing comes from; empty for the brokerage's own listings.",
     )
