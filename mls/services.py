@@ -166,8 +166,11 @@ def _execute(provider, run, owner, progress, feed):
     run.save(update_fields=["started_at", "since", "state", "message"])
     try:
         pages = feed.pages(since=run.since, cursor=Cursor.from_dict(run.cursor))
-        for page in _read_ahead(pages):
-            _apply_page(provider, run, page)
+        # Records are read ahead too while pages bring mostly new or changed ones.
+        ahead = {"read": run.kind == RunKind.FULL and not provider.high_water_mark}
+        for page in _read_ahead(pages, lambda page: _prepare(provider, page, ahead["read"])):
+            written = _apply_page(provider, run, page)
+            ahead["read"] = written * 2 > len(page.page.records)
             if progress:
                 progress(run)
             _lease_take(provider, owner)
@@ -186,23 +189,55 @@ def _execute(provider, run, owner, progress, feed):
     return _finish(run, RunState.SUCCEEDED, "")
 
 
-def _read_ahead(pages):
-    """The feed's pages, the next one read while the current one is written.
+def _read_ahead(pages, prepare):
+    """The feed's pages, each ``prepare``-d, the next one read while the current one is written.
 
     The feed waits on the network and the write on the database: overlapped, a run takes the
     longer of the two rather than their sum. The reader thread touches no database.
     """
+
+    def next_prepared():
+        page = next(pages, None)
+        return None if page is None else prepare(page)
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mls-feed") as reader:
         try:
-            upcoming = reader.submit(next, pages, None)
+            upcoming = reader.submit(next_prepared)
             while (page := upcoming.result()) is not None:
-                upcoming = reader.submit(next, pages, None)
+                upcoming = reader.submit(next_prepared)
                 yield page
         finally:
             upcoming.cancel()
             wait([upcoming])
             if hasattr(pages, "close"):
                 pages.close()
+
+
+@dataclass
+class PreparedPage:
+    """A page with what can be worked out before the database is asked: each key's latest
+    record and its hash, and, when reading ahead, each record read and its listing row."""
+
+    page: object
+    latest: dict
+    read: dict | None = None  # listing key -> FeedListing or RecordError
+    rows: dict = field(default_factory=dict)  # listing key -> unsaved Property
+
+
+def _prepare(provider, page, read):
+    prepared = PreparedPage(page, _latest_by_key(page.records))
+    if read:
+        prepared.read, now = {}, timezone.now()
+        for key, (record, content_hash) in prepared.latest.items():
+            try:
+                listing = read_record(record, content_hash)
+            except RecordError as error:
+                prepared.read[key] = error
+                continue
+            prepared.read[key] = listing
+            if not listing.deleted:
+                prepared.rows[key] = _listing_row(provider, listing, now)
+    return prepared
 
 
 def _finish(run, state, message):
@@ -274,11 +309,15 @@ class StoredListing:
 
 
 @transaction.atomic
-def _apply_page(provider, run, page):
-    """Write one page's listings and the run's new cursor in one transaction."""
+def _apply_page(provider, run, prepared):
+    """Write one page's listings and the run's new cursor in one transaction.
+
+    Returns how many listings it created or updated.
+    """
     commit_without_waiting()
+    page = prepared.page
     errors = list(page.errors)
-    counts, newest = _upsert(provider, page.records, errors)
+    counts, newest = _upsert(provider, prepared, errors)
     SyncError.objects.bulk_create(
         SyncError(run=run, listing_key=key[:128], reason=reason, record=_loggable(record))
         for key, reason, *record in errors
@@ -297,6 +336,7 @@ def _apply_page(provider, run, page):
         run.newest_timestamp = newest
     run.cursor = page.cursor.as_dict()
     run.save()
+    return counts["created"] + counts["updated"]
 
 
 def _doubled(before, after):
@@ -314,10 +354,10 @@ def _loggable(record):
     return record if len(text) <= MAX_LOGGED_RECORD_CHARS else {"excerpt": text[:4000]}
 
 
-def _upsert(provider, records, errors):
+def _upsert(provider, prepared, errors):
     """Create, update or take off the market a page's records; returns counts and the newest."""
     counts = {"created": 0, "updated": 0, "unchanged": 0, "off_market": 0}
-    latest = _latest_by_key(records)
+    latest = prepared.latest
     stored = {
         row[1]: StoredListing(*row)
         for row in listings_stored(provider.pk, list(latest), STORED_FIELDS)
@@ -330,10 +370,14 @@ def _upsert(provider, records, errors):
             counts["unchanged"] += 1  # the very record already applied: not even read
             newest = _newer(newest, row.modification_timestamp)
             continue
-        try:
-            listing = read_record(record, content_hash)
-        except RecordError as exc:
-            errors.append((key, str(exc), record))
+        listing = prepared.read.get(key) if prepared.read is not None else None
+        if listing is None:
+            try:
+                listing = read_record(record, content_hash)
+            except RecordError as exc:
+                listing = exc
+        if isinstance(listing, RecordError):
+            errors.append((key, str(listing), record))
             continue
         newest = _newer(newest, listing.modified)
         if listing.deleted:
@@ -346,7 +390,7 @@ def _upsert(provider, records, errors):
         else:
             updated.append((row, listing))
     counts["off_market"] = _take_off_market(gone, timezone.now())
-    counts["created"], counts["updated"] = _write(provider, created, updated)
+    counts["created"], counts["updated"] = _write(provider, created, updated, prepared.rows)
     return counts, newest
 
 
@@ -373,14 +417,17 @@ def _newer(newest, moment):
     return moment if newest is None or moment > newest else newest
 
 
-def _write(provider, created, updated):
-    """Write new and changed listings with their photos and history; returns the counts."""
+def _write(provider, created, updated, rows):
+    """Write new and changed listings with their photos and history; returns the counts.
+
+    ``rows`` holds the listing rows already built from the records, by listing key.
+    """
     now = timezone.now()
     agents = _agents_by_mls_id(provider) if created else {}
     existing_media = _media_of([row.pk for row, _ in updated])
     new_rows, changed_rows, media_plans = [], [], {}
     for listing in created:
-        row = _listing_row(provider, listing, now)
+        row = rows.get(listing.listing_key) or _listing_row(provider, listing, now)
         agent = agents.get(row.list_agent_mls_id or "")
         if agent is not None:  # the brokerage's own agent lists it; assignment is ours from here on
             row.list_agent_id, row.list_office_id = agent.pk, agent.office_id
@@ -389,7 +436,7 @@ def _write(provider, created, updated):
         row.photos_count, row.cover_thumbnail = len(listing.media), media_cover(plan.first)
         new_rows.append(row)
     for stored, listing in updated:
-        row = _listing_row(provider, listing, now)
+        row = rows.get(listing.listing_key) or _listing_row(provider, listing, now)
         row.original_list_price = row.original_list_price or stored.original_list_price
         plan = _media_plan(existing_media.get(stored.pk, []), listing.media)
         media_plans[listing.listing_key] = plan
