@@ -22,7 +22,6 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from environment import production_like  # noqa: E402 - bench/ is the script's folder
 
 FEED = "bench"
 # Two years after the demo feed's epoch every listing it will ever hold has been entered.
@@ -42,17 +43,7 @@ TARGET_MEMORY_MB = 300
 
 def configure(feed_size):
     """Settings as production runs them, with the demo feed sized for the bench."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "realestate.settings")
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "bench-mls-only-" + "k" * 40)
-    os.environ["ALLOWED_HOSTS"] = "testserver,localhost,127.0.0.1"
-    os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="crm-bench-"))
-    for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
-        os.environ[name] = "false"
-    os.environ["STATICFILES_BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
-    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    (Path(os.environ["VAR_DIR"]) / "staticfiles").mkdir(parents=True, exist_ok=True)
+    production_like("bench-mls")
     import django
     from django.conf import settings
 

@@ -15,7 +15,6 @@ import argparse
 import os
 import random
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from decimal import Decimal
@@ -23,6 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from environment import production_like  # noqa: E402 - bench/ is the script's folder
 
 BENCH_SLUG = "bench-realty"
 SEED_KEY_PREFIX = "seed-"
@@ -108,21 +109,9 @@ SUFFIXES = ("St", "Ave", "Rd", "Ln", "Dr", "Ct", "Way")
 
 def configure(args):
     """Environment for a production-like run (DEBUG off) that the test client can call."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "realestate.settings")
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "bench-web-only-" + "k" * 40)
-    os.environ["ALLOWED_HOSTS"] = "testserver,localhost,127.0.0.1"
-    os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="crm-bench-"))
-    # The test client speaks plain HTTP; no collectstatic manifest in a scratch VAR_DIR.
-    for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
-        os.environ[name] = "false"
-    os.environ["STATICFILES_BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
-    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    production_like("bench-web")
     # Measuring, not throttling: the throttle's cache work still runs on every API call.
     os.environ.setdefault("API_THROTTLE_USER", "1000000/min")
-    # whitenoise warns about a missing STATIC_ROOT on every start.
-    (Path(os.environ["VAR_DIR"]) / "staticfiles").mkdir(parents=True, exist_ok=True)
     if "DATABASE_URL" not in os.environ:
         print("DATABASE_URL is not set: using SQLite under VAR_DIR (targets are for PostgreSQL).")
     import django

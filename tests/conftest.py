@@ -58,3 +58,11 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def queued_tasks(monkeypatch):
+    """Tasks are queued for a worker, not run inline (eager): no worker runs them here."""
+    from realestate.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)

@@ -258,10 +258,7 @@ def test_running_twice_keeps_one_of_each_demo_feed():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_demo_rets_feed_reads_the_demo_mls_when_synced(settings, live_server, monkeypatch):
-    from realestate.celery import app
-
-    monkeypatch.setitem(app.conf, "task_always_eager", False)  # photos queued, not drawn
+def test_the_demo_rets_feed_reads_the_demo_mls_when_synced(settings, live_server, queued_tasks):
     settings.SITE_URL = live_server.url
     settings.MLS_DEMO_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
     settings.MLS_DEMO_FEEDS = {"demo": {"size": 12}}

@@ -54,14 +54,6 @@ def other_broker(personas):
     return personas.stranger
 
 
-@pytest.fixture
-def queued_tasks(monkeypatch):
-    """Queued syncs stay queued: no worker runs them in these tests."""
-    from realestate.celery import app
-
-    monkeypatch.setitem(app.conf, "task_always_eager", False)
-
-
 def ids(response):
     assert response.status_code == 200, response.data
     return {row["id"] for row in response.data["results"]}

@@ -26,18 +26,12 @@ T1 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 FEED = "rets-test"
 SIZE = 48
 
+pytestmark = pytest.mark.usefixtures("queued_tasks")
+
 
 class Waits(list):
     def __call__(self, seconds):
         self.append(seconds)
-
-
-@pytest.fixture(autouse=True)
-def queued_tasks(monkeypatch):
-    """Photo downloads are queued, not run inline (drawing the demo photos takes a while)."""
-    from realestate.celery import app
-
-    monkeypatch.setitem(app.conf, "task_always_eager", False)
 
 
 @pytest.fixture

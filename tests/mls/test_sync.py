@@ -15,7 +15,7 @@ from mls.services import SyncAlreadyRunning, provider_save, provider_sync
 from properties.choices import ChangeSource, ListingSource, MediaStatus
 from properties.models import PriceChange, Property, StatusChange
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("queued_tasks")]
 
 T1 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 T2 = T1 + timedelta(days=200)
@@ -30,14 +30,6 @@ class Waits:
 
     def __call__(self, seconds):
         self.seconds.append(seconds)
-
-
-@pytest.fixture(autouse=True)
-def queued_tasks(monkeypatch):
-    """Photo downloads are queued, not run inline: the tests of photos run them one by one."""
-    from realestate.celery import app
-
-    monkeypatch.setitem(app.conf, "task_always_eager", False)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from properties.choices import ChangeSource, MediaStatus
 from properties.models import PriceChange, Property, PropertyMedia, StatusChange
 from tests.testing.factories import make_agent, make_mls_provider
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("queued_tasks")]
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -73,14 +73,6 @@ def record(key="K1", minutes=0, **fields):
         ],
         **fields,
     }
-
-
-@pytest.fixture(autouse=True)
-def queued_tasks(monkeypatch):
-    """Photo downloads are queued, not run: these tests are about what the sync writes."""
-    from realestate.celery import app
-
-    monkeypatch.setitem(app.conf, "task_always_eager", False)
 
 
 @pytest.fixture

@@ -25,14 +25,6 @@ def provider(personas):
     return make_mls_provider(personas.brokerage)
 
 
-@pytest.fixture
-def queued_tasks(monkeypatch):
-    """Queued syncs stay queued: no worker runs them in these tests."""
-    from realestate.celery import app
-
-    monkeypatch.setitem(app.conf, "task_always_eager", False)
-
-
 def action_urls(provider):
     return {
         "sync": (f"/mls/{provider.pk}/sync/", {}),

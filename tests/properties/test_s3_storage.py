@@ -335,11 +335,8 @@ def test_deleting_a_photo_removes_its_objects_from_the_bucket(
 
 
 @pytest.fixture
-def mls_provider(live_server, personas, settings, monkeypatch):
+def mls_provider(live_server, personas, settings, queued_tasks):
     """A provider of a small demo feed; its photo downloads are queued, and run by the test."""
-    from realestate.celery import app
-
-    monkeypatch.setitem(app.conf, "task_always_eager", False)
     settings.MLS_DEMO_NOW = FEED_NOW
     settings.MLS_DEMO_FEEDS = {FEED: {"seed": 11, "size": 3}}
     return provider_save(
