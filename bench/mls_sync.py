@@ -202,6 +202,8 @@ def main():
 
     if connection.vendor != "postgresql":
         sys.stdout.write("Note: the targets are meant for PostgreSQL (set DATABASE_URL).\n")
+    # A name of its own: a test run against the same server uses test_<name>.
+    connection.settings_dict["TEST"]["NAME"] = "crm_mls_bench"
     test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     database_url = _database_url(test_name)
     feed_size = feed_size_for(args.listings)

@@ -278,7 +278,7 @@ LISTING_UPDATE_FIELDS = [
     "home_duplicate",  # written unflagged, then decided again for the page's homes
     "updated_at",
 ]
-ANALYZE_AFTER = 1000  # new listings in a run, then every doubling: the planner's statistics
+ANALYZE_AFTER = 1000  # new listings in a run, then each fourfold: the planner's statistics
 PHOTO_FETCH_CHUNK = 100  # listings whose new photos one download task fetches
 FEED_SET_FIELDS = {field_name for _, field_name in READ_FIELDS} | {
     "listing_key",
@@ -322,7 +322,7 @@ def _apply_page(provider, run, prepared):
         SyncError(run=run, listing_key=key[:128], reason=reason, record=_loggable(record))
         for key, reason, *record in errors
     )
-    if counts["created"] and _doubled(run.created, run.created + counts["created"]):
+    if counts["created"] and _grown(run.created, run.created + counts["created"]):
         statistics_refresh()
     run.fetched += len(page.records)
     run.failed += len(errors)
@@ -339,11 +339,12 @@ def _apply_page(provider, run, prepared):
     return counts["created"] + counts["updated"]
 
 
-def _doubled(before, after):
-    """Whether a run's new listings passed 1,000, 2,000, 4,000 ... (time to analyze)."""
-    return after >= ANALYZE_AFTER and (
-        before < ANALYZE_AFTER or after.bit_length() > before.bit_length()
-    )
+def _grown(before, after):
+    """Whether a run's new listings passed 1,000, then each fourfold (time to analyze)."""
+    if after < ANALYZE_AFTER:
+        return False
+    scale = (before // ANALYZE_AFTER).bit_length() // 2
+    return before < ANALYZE_AFTER or (after // ANALYZE_AFTER).bit_length() // 2 > scale
 
 
 def _loggable(record):
@@ -556,7 +557,7 @@ def _media_plan(existing, photos):
         if not same_file:
             media.status, media.error = MediaStatus.PENDING, ""
             media.media_url = photo["media_url"]
-            media.media_modification_timestamp = photo["modified"] or None
+            media.media_modification_timestamp = _photo_stamp(photo)
         if not same_file or (media.position, media.caption) != (
             photo["position"],
             photo["caption"],
@@ -569,6 +570,10 @@ def _media_plan(existing, photos):
     plan.changed = bool(plan.add or plan.change or plan.remove)
     plan.first = first
     return plan
+
+
+def _photo_stamp(photo):
+    return datetime.fromisoformat(photo["modified"]) if photo["modified"] else None
 
 
 MEDIA_DEFAULTS = {
@@ -612,7 +617,7 @@ def _media_write(ids, plans):
                     photo["caption"],
                     photo["media_key"],
                     photo["media_url"],
-                    photo["modified"] or None,
+                    _photo_stamp(photo),
                     "",
                     "",
                     None,
