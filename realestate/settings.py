@@ -163,6 +163,9 @@ if AWS_STORAGE_BUCKET_NAME:
             "file_overwrite": False,
             "default_acl": None,
             "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=True),
+            # Signed URLs in Signature Version 4 everywhere (botocore's default for some
+            # regions is the retired version 2).
+            "signature_version": env.str("AWS_S3_SIGNATURE_VERSION", default="s3v4"),
         },
     }
 else:

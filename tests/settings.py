@@ -1,10 +1,15 @@
 """Test settings: the product's settings with fast, isolated services."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-used-only-by-the-test-suite-0123456789abcdef")
-os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="crm-tests-"))
+if "VAR_DIR" not in os.environ:
+    # A scratch folder for this run's files, gone when the run ends.
+    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="crm-tests-")
+    atexit.register(shutil.rmtree, os.environ["VAR_DIR"], ignore_errors=True)
 
 from realestate.settings import *  # noqa: E402,F403
 from realestate.settings import STATIC_ROOT, STORAGES, VAR_DIR  # noqa: E402

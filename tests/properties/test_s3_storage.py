@@ -213,15 +213,11 @@ def test_processing_a_photo_again_leaves_no_old_variants_behind(
 
 
 def assert_signed(url):
-    """A presigned URL for our key: SigV4 (``X-Amz-*``) or the legacy SigV2 query."""
+    """A presigned URL for our key, in Signature Version 4 (``X-Amz-*``)."""
     query = parse_qs(urlsplit(url).query)
-    if "X-Amz-Signature" in query:
-        assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
-        assert query["X-Amz-Credential"][0].startswith(f"{ACCESS_KEY}/")
-        assert query["X-Amz-Expires"]
-    else:
-        assert query["AWSAccessKeyId"] == [ACCESS_KEY]
-        assert query["Signature"] and query["Expires"]
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    assert query["X-Amz-Credential"][0].startswith(f"{ACCESS_KEY}/")
+    assert query["X-Amz-Signature"] and query["X-Amz-Expires"]
 
 
 def download_image(url):
