@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from agents.choices import Role
@@ -182,6 +182,7 @@ def listing_restore(*, listing, actor):
 HOME_STATUS_RANKS = {**dict.fromkeys(ON_MARKET_STATUSES, 0), StandardStatus.CLOSED: 1}
 HOME_OTHER_STATUS_RANK = 2
 # What the refresh reads of each listing of a home.
+SHARED_HOMES_FIRST = 50  # homes in a batch above which the shared ones are found first
 HOME_ROW_FIELDS = (
     "pk",
     "home_key",
@@ -211,14 +212,27 @@ def home_duplicates_refresh(*, brokerage_id, home_keys):
     archived state, with the old and the new keys of the listings written (a listing that moved
     to another home may have stood for the old one). Empty keys are ignored: a write that
     empties a listing's key writes ``home_duplicate=False`` with it. One query reads the homes'
-    listings, at most two UPDATEs write the flags that change; no key, no query. Returns the
-    ids of those homes' listings that are duplicates now.
+    listings (for a big batch, a first one finds the homes with more than one listing or a
+    flag), at most two UPDATEs write the flags that change; no key, no query. Returns the ids
+    of those homes' listings that are duplicates now.
     """
     keys = {key for key in home_keys if key}
     if not keys:
         return set()
     homes = defaultdict(list)
     rows = Property.objects.filter(brokerage_id=brokerage_id, home_key__in=keys)
+    if len(keys) > SHARED_HOMES_FIRST:
+        # Most homes of a big batch have one listing, already unflagged: only the others need
+        # their rows read.
+        keys = set(
+            rows.values("home_key")
+            .annotate(listings=Count("pk"), flagged=Count("pk", filter=Q(home_duplicate=True)))
+            .filter(Q(listings__gt=1) | Q(flagged__gt=0))
+            .values_list("home_key", flat=True)
+        )
+        if not keys:
+            return set()
+        rows = Property.objects.filter(brokerage_id=brokerage_id, home_key__in=keys)
     for row in rows.values_list(*HOME_ROW_FIELDS):
         homes[row[1]].append(row)
     duplicates, to_flag, to_clear = set(), [], []

@@ -311,6 +311,34 @@ def test_the_refresh_reads_once_and_writes_at_most_twice_for_many_homes(
         home_duplicates_refresh(brokerage_id=personas.brokerage.pk, home_keys=keys)
 
 
+def test_a_big_batch_reads_only_the_homes_with_more_than_one_listing_or_a_flag(
+    personas, django_assert_num_queries
+):
+    actor = personas.agent.user
+    singles = [
+        make_listing(actor, **{**ADDRESS, "street_number": str(3000 + n)}) for n in range(60)
+    ]
+    older = make_listing(actor, **{**ADDRESS, "street_number": "4000"})
+    newer = make_listing(actor, **{**ADDRESS, "street_number": "4000"})
+    stale = singles[7]  # flagged, though alone in its home: the flag must go
+    Property.objects.filter(pk__in=[stale.pk, newer.pk]).update(home_duplicate=True)
+    Property.objects.filter(pk=older.pk).update(home_duplicate=False)
+    keys = {listing.home_key for listing in (*singles, older)}
+
+    # The shared and flagged homes found, their rows read, two writes.
+    with django_assert_num_queries(4):
+        duplicates = home_duplicates_refresh(brokerage_id=personas.brokerage.pk, home_keys=keys)
+
+    assert duplicates == {older.pk}
+    assert hidden(older, newer, stale) == [True, False, False]
+    assert not any(hidden(*singles))
+    with django_assert_num_queries(1):  # every home alone and unflagged: nothing more to read
+        home_duplicates_refresh(
+            brokerage_id=personas.brokerage.pk,
+            home_keys={listing.home_key for listing in singles},
+        )
+
+
 def test_the_refresh_of_no_home_makes_no_query(personas, django_assert_num_queries):
     with django_assert_num_queries(0):
         assert home_duplicates_refresh(brokerage_id=personas.brokerage.pk, home_keys={""}) == set()
