@@ -7,6 +7,8 @@ use Django's ``bulk_create`` (with ``update_conflicts`` for listings). Rows are 
 instances or tuples; signals (and so the audit log) are not sent for them.
 """
 
+from operator import itemgetter
+
 import orjson
 from django.db import connection
 from django.utils import timezone
@@ -188,11 +190,11 @@ def _copy(cursor, table, model, fields, rows):
 def _listing_tuples(fields, rows):
     """``Property`` instances as tuples of ``fields``, their timestamps set as ``save()`` would."""
     now = timezone.now()
+    pick = itemgetter(*(field.attname for field in fields))
     tuples = []
     for row in rows:
         if row.created_at is None:
             row.created_at = now
         row.updated_at = now
-        values = row.__dict__
-        tuples.append(tuple(values[field.attname] for field in fields))
+        tuples.append(pick(row.__dict__))
     return tuples
