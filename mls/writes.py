@@ -7,6 +7,7 @@ use Django's ``bulk_create`` (with ``update_conflicts`` for listings). Rows are 
 instances or tuples; signals (and so the audit log) are not sent for them.
 """
 
+import zlib
 from operator import itemgetter
 
 import orjson
@@ -132,15 +133,19 @@ def _update(cursor, rows, update_fields):
     key_fields = ["mls_provider", "listing_key"]
     fields = [Property._meta.get_field(name) for name in (*key_fields, *update_fields)]
     names = sql.SQL(", ").join(sql.Identifier(field.column) for field in fields)
-    stage = sql.Identifier(STAGE_TABLE)
-    cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage).as_string(context))
+    # One staging table per connection and set of columns, emptied by every commit.
+    stage_name = f"{STAGE_TABLE}_{zlib.crc32(' '.join(update_fields).encode()):08x}"
+    stage = sql.Identifier(stage_name)
     cursor.execute(
-        sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA")
+        sql.SQL(
+            "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS "
+            "SELECT {} FROM {} WITH NO DATA"
+        )
         .format(stage, names, sql.Identifier(Property._meta.db_table))
         .as_string(context)
     )
     attnames = [field.attname for field in fields]
-    _copy(cursor, STAGE_TABLE, Property, attnames, _listing_tuples(fields, rows))
+    _copy(cursor, stage_name, Property, attnames, _listing_tuples(fields, rows))
     updates = sql.SQL(", ").join(
         sql.SQL("{0} = staged.{0}").format(sql.Identifier(_column(name))) for name in update_fields
     )
