@@ -10,7 +10,9 @@ through :func:`restrict`. A model takes part by declaring its :class:`Scope` wit
   agents) and only what they own or what was shared with them (django-guardian object
   permissions) of a private model (clients);
 * an agent or assistant changes only what they own or what was shared with them for that action;
-* a viewer reads and changes nothing beyond what a shared model shows the whole brokerage.
+* a viewer reads and changes nothing beyond what a shared model shows the whole brokerage;
+* a row of a private model in its brokerage's pool (a lead nobody has claimed) is seen, not
+  changed, by every member of the brokerage, so that one of them can claim it.
 """
 
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ class Scope:
     owner: str | None = None  # lookup from the model to the owning user
     private: bool = False  # agents see only their own and shared rows, not the brokerage's
     parent: str | None = None  # a child row follows the permissions of this foreign key
+    pooled: str | None = None  # boolean field: such rows are seen by the whole brokerage
 
 
 _scopes: dict[type[Model], Scope] = {}
@@ -129,6 +132,8 @@ def restrict(queryset: QuerySet, user, action: str = VIEW) -> QuerySet:
     allowed = Q(pk__in=_shared_pks(model, user, action))
     if scope.owner:
         allowed |= Q(**{scope.owner: user})
+    if scope.pooled and action == VIEW:
+        allowed |= Q(**{scope.pooled: True})
     return queryset.filter(allowed)
 
 

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "agents",
     "properties",
     "mls",
+    "clients",
 ]
 
 MIDDLEWARE = [

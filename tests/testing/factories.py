@@ -97,3 +97,20 @@ def make_sync_run(provider, state="succeeded", **fields):
         values["finished_at"] = now
     values.update(fields)
     return SyncRun.objects.create(provider=provider, **values)
+
+
+def make_client(actor, tags=(), co_agents=(), preference=None, **fields):
+    """A client created by ``actor`` (a user) through the client service."""
+    from clients.services.people import client_create
+
+    n = next(_sequence)
+    data = {
+        "first_name": "Client",
+        "last_name": f"Number{n}",
+        "email": f"client{n}@example.com",
+        "roles": ["buyer"],
+    }
+    data.update(fields)
+    return client_create(
+        data=data, actor=actor, tags=tags, co_agents=co_agents, preference=preference
+    )
