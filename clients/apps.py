@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ClientsConfig(AppConfig):
@@ -20,3 +21,11 @@ class ClientsConfig(AppConfig):
             models.Task,
         ):
             auditlog.register(model)
+
+        post_migrate.connect(_periodic_jobs, sender=self, dispatch_uid="clients.periodic_jobs")
+
+
+def _periodic_jobs(**kwargs):
+    from clients.services.schedules import periodic_jobs_ensure
+
+    periodic_jobs_ensure()

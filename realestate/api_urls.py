@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenVerifyView
 
 from agents.api.views import AgentViewSet, MeView
+from clients.api import intake, people, searches, showings
 from mls.api.views import MLSProviderViewSet, SyncRunViewSet
 from properties.api.views import PropertyViewSet
 
@@ -13,11 +14,15 @@ router.register("properties", PropertyViewSet, basename="property")
 router.register("agents", AgentViewSet, basename="agent")
 router.register("mls/providers", MLSProviderViewSet, basename="mls-provider")
 router.register("mls/runs", SyncRunViewSet, basename="mls-run")
+CLIENT_AREAS = (people, intake, searches, showings)
+for area in CLIENT_AREAS:
+    area.register(router)
 
 urlpatterns = [
     path("auth/token/", TokenObtainPairView.as_view(), name="token-obtain"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("auth/token/verify/", TokenVerifyView.as_view(), name="token-verify"),
     path("me/", MeView.as_view(), name="me"),
+    *(pattern for area in CLIENT_AREAS for pattern in area.urlpatterns),
     *router.urls,
 ]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("agents.urls")),
     path("listings/", include("properties.urls")),
+    path("clients/", include("clients.urls")),
     path("mls/", include("mls.urls")),
     path("mls/demo/", include("mls.demo.urls")),
     path("admin/", admin.site.urls),

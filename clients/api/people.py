@@ -1,0 +1,7 @@
+"""API of the CRM: people."""
+
+urlpatterns = []
+
+
+def register(router):
+    """Add this area's viewsets to the API router."""

@@ -1,0 +1,57 @@
+"""The CRM's fixed periodic jobs, kept in django-celery-beat's schedule."""
+
+import json
+
+from django.conf import settings
+
+# name: (task, kwargs, {"every": minutes} or {"crontab": (minute, hour, day_of_week)})
+PERIODIC_JOBS = {
+    "Leads: return unclaimed leads to the pond": (
+        "clients.tasks.leads_return_to_pond_task",
+        {},
+        {"every": 5},
+    ),
+    "Listing alerts: match and send instant alerts": (
+        "clients.tasks.listing_alerts_match_task",
+        {},
+        {"every": 5},
+    ),
+    "Listing alerts: daily digest": (
+        "clients.tasks.listing_alerts_digest_task",
+        {"frequency": "daily"},
+        {"crontab": ("0", "7", "*")},
+    ),
+    "Listing alerts: weekly digest": (
+        "clients.tasks.listing_alerts_digest_task",
+        {"frequency": "weekly"},
+        {"crontab": ("0", "7", "1")},
+    ),
+    "Showings: reminders": ("clients.tasks.showing_reminders_task", {}, {"every": 5}),
+}
+
+
+def periodic_jobs_ensure():
+    """Create or correct the CRM's periodic jobs; a broker's enabled/disabled choice is kept."""
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+    for name, (task_name, kwargs, when) in PERIODIC_JOBS.items():
+        task = PeriodicTask.objects.filter(name=name).first() or PeriodicTask(name=name)
+        if "every" in when:
+            task.interval, _ = IntervalSchedule.objects.get_or_create(
+                every=when["every"], period=IntervalSchedule.MINUTES
+            )
+            task.crontab = None
+        else:
+            minute, hour, day_of_week = when["crontab"]
+            task.crontab, _ = CrontabSchedule.objects.get_or_create(
+                minute=minute,
+                hour=hour,
+                day_of_week=day_of_week,
+                day_of_month="*",
+                month_of_year="*",
+                timezone=settings.TIME_ZONE,
+            )
+            task.interval = None
+        task.task = task_name
+        task.kwargs = json.dumps(kwargs)
+        task.save()

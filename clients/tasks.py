@@ -1,0 +1,40 @@
+"""Background work of the CRM: lead routing timeouts, listing alerts and showing reminders.
+
+Each task is thin and safe to run twice: the services it calls record what they did.
+"""
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def leads_return_to_pond_task():
+    """Leads not claimed within their routing rule's timeout go back to the shared pond."""
+    from clients.services.routing import leads_return_to_pond
+
+    return leads_return_to_pond()
+
+
+@shared_task(acks_late=True)
+def listing_alerts_match_task():
+    """Match the listing history written since the last run against every saved search."""
+    from clients.services.alerts import listing_alerts_match, listing_alerts_send
+
+    matched = listing_alerts_match()
+    listing_alerts_send(frequency="instant")
+    return matched
+
+
+@shared_task(acks_late=True)
+def listing_alerts_digest_task(*, frequency):
+    """Send the daily or weekly digest of the matches not yet sent."""
+    from clients.services.alerts import listing_alerts_send
+
+    return listing_alerts_send(frequency=frequency)
+
+
+@shared_task(acks_late=True)
+def showing_reminders_task():
+    """Remind agents and clients of showings that start soon."""
+    from clients.services.showings import showing_reminders_send
+
+    return showing_reminders_send()

@@ -1,0 +1,10 @@
+from clients.views import intake, people, searches, showings
+
+app_name = "clients"
+
+urlpatterns = [
+    *people.urlpatterns,
+    *intake.urlpatterns,
+    *searches.urlpatterns,
+    *showings.urlpatterns,
+]
