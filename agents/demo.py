@@ -44,6 +44,7 @@ from agents.services import (
     office_create,
     team_create,
 )
+from clients.demo import demo_clients_load
 from properties.choices import MediaStatus, PropertySubType, PropertyType, StandardStatus
 from properties.models import PropertyMedia
 from properties.services import listing_create, listing_update, media_add
@@ -546,6 +547,9 @@ class DemoResult:
     listing_updates: int = 0
     photos: int = 0
     photos_processed: int = 0
+    clients: int = 0
+    client_activities: int = 0
+    tasks: int = 0
     seconds: float = 0.0
     logins: list[DemoLogin] = field(default_factory=list)
 
@@ -601,6 +605,15 @@ def demo_data_load(*, seed, listings, photos_per_listing, stdout=None, process_p
                 if (number + 1) % 50 == 0:
                     _say(stdout, f"  {number + 1} listings")
         _load_demo_mls(stdout)
+        crm = demo_clients_load(brokerage_specs=DEMO_BROKERAGES, seed=seed)
+        result.clients, result.client_activities, result.tasks = (
+            crm.clients,
+            crm.activities,
+            crm.tasks,
+        )
+        _say(
+            stdout, f"{crm.clients} clients with {crm.activities} activities and {crm.tasks} tasks."
+        )
     # The photos' on-commit work has run by now: variants made inline, or tasks on the queue.
     result.photos_processed = PropertyMedia.objects.filter(
         property__brokerage__slug__in=DEMO_BROKERAGE_SLUGS, status=MediaStatus.READY

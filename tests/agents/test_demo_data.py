@@ -90,10 +90,20 @@ def snapshot():
         (a.user.username, a.license_number, a.license_expires, a.phone, a.office and a.office.name)
         for a in Agent.objects.select_related("user", "office")
     ]
-    return sorted(listings), sorted(agents, key=repr)
+    from clients.models import Client
+
+    clients = [
+        (c.name, c.email, c.phone, c.stage, c.assigned_agent.user.username, c.score)
+        for c in Client.objects.select_related("assigned_agent__user")
+    ]
+    return sorted(listings), sorted(agents, key=repr), sorted(clients)
 
 
 def delete_demo_data():
+    from clients.models import Client, LeadSource
+
+    Client.objects.all().delete()
+    LeadSource.objects.all().delete()
     Property.objects.all().delete()
     get_user_model().objects.filter(agent__isnull=False).delete()
     Brokerage.objects.all().delete()
