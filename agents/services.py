@@ -20,6 +20,16 @@ BROKER_ADMIN_PERMISSIONS = {
     ("mls", "mlsprovider"): ("view", "add", "change", "delete"),
     ("mls", "syncrun"): ("view",),
     ("mls", "syncerror"): ("view",),
+    ("clients", "client"): ("view", "change"),
+    ("clients", "leadsource"): ("view", "add", "change", "delete"),
+    ("clients", "tag"): ("view", "add", "change", "delete"),
+    ("clients", "routingrule"): ("view", "add", "change", "delete"),
+    ("clients", "routingdecision"): ("view",),
+    ("clients", "intakekey"): ("view", "add", "change"),
+    ("clients", "activity"): ("view",),
+    ("clients", "task"): ("view",),
+    ("clients", "savedsearch"): ("view",),
+    ("clients", "showing"): ("view",),
 }
 
 

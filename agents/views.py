@@ -18,8 +18,10 @@ DASHBOARD_CHANGES = 10
 
 
 class DashboardView(LoginRequiredMixin, TemplateView):
-    """The agent's day: new listings, their listings and recent changes."""
+    """The agent's day: tasks, showings and leads, their listings, new listings and changes."""
 
+    # The tasks, showings and leads are the ``clients:day`` partial, loaded by htmx as the page
+    # shows, so the listing sections never wait for the CRM's reads.
     template_name = "agents/dashboard.html"
 
     def get_context_data(self, **kwargs):

@@ -9,7 +9,7 @@ class ClientsConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from clients import models
+        from clients import models, receivers  # noqa: F401 - connects the listing events
 
         auditlog.register(models.Client, m2m_fields={"co_agents", "tags"})
         for model in (
@@ -21,6 +21,7 @@ class ClientsConfig(AppConfig):
             models.Task,
         ):
             auditlog.register(model)
+        auditlog.register(models.IntakeKey, exclude_fields=["digest"])
 
         post_migrate.connect(_periodic_jobs, sender=self, dispatch_uid="clients.periodic_jobs")
 

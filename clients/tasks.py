@@ -3,7 +3,17 @@
 Each task is thin and safe to run twice: the services it calls record what they did.
 """
 
+from smtplib import SMTPException
+
 from celery import shared_task
+
+# A mail server that is down fails the run before anything is claimed; it is tried again.
+MAIL_RETRY = {
+    "autoretry_for": (OSError, SMTPException),
+    "retry_backoff": 60,
+    "retry_backoff_max": 30 * 60,
+    "max_retries": 8,
+}
 
 
 @shared_task(acks_late=True)
@@ -14,7 +24,7 @@ def leads_return_to_pond_task():
     return leads_return_to_pond()
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, **MAIL_RETRY)
 def listing_alerts_match_task():
     """Match the listing history written since the last run against every saved search."""
     from clients.services.alerts import listing_alerts_match, listing_alerts_send
@@ -24,7 +34,7 @@ def listing_alerts_match_task():
     return matched
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, **MAIL_RETRY)
 def listing_alerts_digest_task(*, frequency):
     """Send the daily or weekly digest of the matches not yet sent."""
     from clients.services.alerts import listing_alerts_send

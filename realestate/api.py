@@ -32,6 +32,12 @@ class ScopedViewSet(viewsets.GenericViewSet):
         """Every row with what the serializer reads; ``get_queryset`` narrows it to the caller."""
         return super().get_queryset()
 
+    def filter_queryset(self, queryset):
+        # Filters shape lists; a row's own URL finds it whatever the query string says.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     def get_required_action(self):
         """What this request does to the object it names; override for custom actions."""
         return required_action(self.request)

@@ -189,8 +189,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 LISTING_PHOTO_MAX_BYTES = env.int("LISTING_PHOTO_MAX_BYTES", default=20 * 1024 * 1024)
 LISTING_PHOTO_MAX_PIXELS = env.int("LISTING_PHOTO_MAX_PIXELS", default=50_000_000)
+# How long before a showing its agent and client are reminded of it.
+SHOWING_REMINDER_MINUTES = env.int("SHOWING_REMINDER_MINUTES", default=60)
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Email (listing alerts, reminders): SMTP in production, e.g.
+# EMAIL_URL=smtp+tls://user:password@smtp.example.com:587; printed to the console on a laptop.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
 
 # Celery: a broker-less filesystem transport on a laptop, Redis or RabbitMQ in production.
@@ -240,6 +244,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="1200/min"),
+        # Leads from brokerage websites: per address for web forms, per key for servers.
+        "lead_form": env.str("LEAD_THROTTLE_FORM", default="10/hour"),
+        "lead_key": env.str("LEAD_THROTTLE_KEY", default="600/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Proxies in front of the app: throttling trusts X-Forwarded-For only that far.

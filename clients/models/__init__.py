@@ -1,5 +1,5 @@
 from clients.models.people import Activity, BuyerPreference, Client, LeadSource, Tag, Task
-from clients.models.routing import RoutingDecision, RoutingRule
+from clients.models.routing import IntakeKey, RoutingDecision, RoutingRule
 from clients.models.searches import AlertScan, ListingAlert, SavedSearch
 from clients.models.showings import CalendarFeed, Showing
 
@@ -9,6 +9,7 @@ __all__ = [
     "BuyerPreference",
     "CalendarFeed",
     "Client",
+    "IntakeKey",
     "LeadSource",
     "ListingAlert",
     "RoutingDecision",

@@ -1,4 +1,6 @@
-"""Lead routing: the broker's rules and a record of every decision with its reason."""
+"""Lead routing: the broker's rules, a record of every decision with its reason, intake keys."""
+
+import hashlib
 
 from django.db import models
 from django.utils import timezone
@@ -62,6 +64,50 @@ class RoutingDecision(models.Model):
 
     class Meta:
         ordering = ["-decided_at", "-pk"]
+        # The pond job reads each unclaimed lead's latest decision.
+        indexes = [models.Index(fields=["client", "-decided_at"], name="routing_decision_latest")]
 
     def __str__(self):
         return f"{self.get_outcome_display()}: {self.reason}"
+
+
+def intake_key_digest(secret):
+    """What is stored of an intake key: its SHA-256, so a leaked database leaks no key."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@scoped(brokerage="brokerage")
+class IntakeKey(models.Model):
+    """A secret that lets a website or lead provider send the brokerage leads without a form token.
+
+    Only a digest is kept; the key itself is shown once, when it is made. A revoked key is
+    refused from then on.
+    """
+
+    brokerage = models.ForeignKey(
+        "agents.Brokerage", on_delete=models.CASCADE, related_name="intake_keys"
+    )
+    name = models.CharField(max_length=100, help_text="Who uses it, e.g. “Website” or “Zillow”.")
+    source = models.ForeignKey(
+        "clients.LeadSource",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="intake_keys",
+        help_text="The source of leads sent with this key when they name none we know.",
+    )
+    prefix = models.CharField(max_length=8, editable=False, help_text="To recognise the key.")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self):
+        return self.revoked_at is not None

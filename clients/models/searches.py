@@ -10,6 +10,7 @@ from clients.choices import AlertEvent, AlertFrequency
 from realestate.permissions import scoped
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
+STATUS_SEPARATOR = ","
 
 
 @scoped(parent="client")
@@ -31,6 +32,11 @@ class SavedSearch(models.Model):
     )
     is_active = models.BooleanField(default=True)
     # The filters, matched in SQL; empty means "any".
+    statuses = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text='Standard statuses, each between commas (",Active,ComingSoon,").',
+    )
     property_type = models.CharField(max_length=32, blank=True)
     property_sub_type = models.CharField(max_length=32, blank=True)
     city = models.CharField(max_length=100, blank=True, help_text="Stored upper-case.")
@@ -41,6 +47,12 @@ class SavedSearch(models.Model):
     min_baths = models.PositiveSmallIntegerField(null=True, blank=True)
     min_area = models.PositiveIntegerField(null=True, blank=True)
     max_area = models.PositiveIntegerField(null=True, blank=True)
+    keywords = models.CharField(
+        max_length=200, blank=True, help_text="The listing page's search words (q)."
+    )
+    all_listings = models.BooleanField(
+        default=False, help_text="Every listing of a home, not only the one that stands for it."
+    )
     unsubscribe_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     last_sent_at = models.DateTimeField(null=True, blank=True)
@@ -58,19 +70,36 @@ class SavedSearch(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("clients:detail", args=[self.client_id])
+        return reverse("clients:search-edit", args=[self.pk])
+
+    @property
+    def is_subscribed(self):
+        return self.unsubscribed_at is None
+
+    @property
+    def status_list(self):
+        return [status for status in self.statuses.split(STATUS_SEPARATOR) if status]
 
 
 @scoped(parent="saved_search")
 class ListingAlert(models.Model):
     """A listing event that matched a saved search: recorded once, sent once."""
 
-    saved_search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="alerts")
+    saved_search = models.ForeignKey(
+        SavedSearch,
+        on_delete=models.CASCADE,
+        related_name="alerts",
+        db_index=False,  # the leading column of listing_alert_once
+    )
     listing = models.ForeignKey("properties.Property", on_delete=models.CASCADE, related_name="+")
     event = models.CharField(max_length=20, choices=AlertEvent.choices)
     # The history row behind the event: the same event never alerts the same search twice.
     event_key = models.CharField(max_length=64)
     matched_at = models.DateTimeField(default=timezone.now)
+    # A sender claims rows before it sends them, so that a retried or concurrent send never
+    # mails them again; a claim never confirmed by ``sent_at`` means the send was interrupted.
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    claim = models.UUIDField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     skipped_reason = models.CharField(max_length=200, blank=True)
 
@@ -84,13 +113,23 @@ class ListingAlert(models.Model):
         indexes = [
             models.Index(
                 fields=["saved_search", "matched_at"],
-                condition=models.Q(sent_at__isnull=True, skipped_reason=""),
-                name="listing_alert_unsent",
+                condition=models.Q(
+                    sent_at__isnull=True, claimed_at__isnull=True, skipped_reason=""
+                ),
+                name="listing_alert_pending",
             ),
         ]
 
     def __str__(self):
         return f"{self.get_event_display()}: {self.listing_id}"
+
+    @property
+    def state_label(self):
+        if self.sent_at:
+            return "Sent"
+        if self.skipped_reason:
+            return "Not sent"
+        return "Sending" if self.claimed_at else "Waiting"
 
 
 class AlertScan(models.Model):

@@ -114,8 +114,8 @@ def client_create(*, data, actor, tags=(), co_agents=(), preference=None):
 
 
 @transaction.atomic
-def client_update(*, client, data, actor, tags=None, co_agents=None):
-    """Change a client; a new stage or agent is written to their timeline."""
+def client_update(*, client, data, actor, tags=None, co_agents=None, preference=None):
+    """Change a client (and their buyer preferences); a new stage or agent goes on the timeline."""
     data = dict(data)
     _check_fields(data, CLIENT_EDITABLE_FIELDS)
     old_stage, old_agent = client.stage, client.assigned_agent
@@ -145,7 +145,18 @@ def client_update(*, client, data, actor, tags=None, co_agents=None):
             subject=f"Assigned to {new_name}",
             actor=actor,
         )
+    if preference:
+        buyer_preference_save(client=client, data=preference, actor=actor)
     return client
+
+
+@transaction.atomic
+def client_delete(*, client, actor):
+    """Delete a client and their timeline; brokers only (the audit log keeps the record)."""
+    who = actor_for(actor)
+    if not (actor.is_superuser or (who.is_broker and who.brokerage_id == client.brokerage_id)):
+        raise PermissionDenied("Only a broker deletes clients.")
+    client.delete()
 
 
 def client_stage_set(*, client, stage, actor):
@@ -185,10 +196,18 @@ def client_co_agents_set(*, client, agents):
     client.co_agents.set(agents)
 
 
+def client_may_share(*, client, user):
+    """The broker and the client's own agent share a client with colleagues."""
+    agent = client.assigned_agent
+    return actor_for(user).is_broker or (agent is not None and agent.user_id == user.pk)
+
+
 def client_share(*, client, agent, actor, can_change=False):
     """Share one client with a colleague (view, and optionally change)."""
     from guardian.shortcuts import assign_perm
 
+    if not client_may_share(client=client, user=actor):
+        raise PermissionDenied("Only the broker or the client's agent shares a client.")
     if agent.brokerage_id != client.brokerage_id:
         raise ValidationError("Clients can only be shared within the brokerage.")
     assign_perm(f"clients.{VIEW}_client", agent.user, client)
@@ -367,3 +386,11 @@ def task_update(*, task, data, actor):
 def task_complete(*, task, actor):
     """Mark a task done; it leaves the agent's day."""
     return task_update(task=task, data={"done": True}, actor=actor)
+
+
+def task_delete(*, task, actor):
+    """Delete a task (its agent, or a broker)."""
+    who = actor_for(actor)
+    if not (who.is_broker or task.assigned_agent.user_id == actor.pk):
+        raise PermissionDenied("Only the task's agent or a broker deletes it.")
+    task.delete()

@@ -90,12 +90,6 @@ class PropertyViewSet(
             return CHANGE
         return super().get_required_action()
 
-    def filter_queryset(self, queryset):
-        # The filter set shapes lists; a listing's own URL finds it even once archived.
-        if self.action != "list":
-            return queryset
-        return super().filter_queryset(queryset)
-
     def get_serializer_class(self):
         if self.action == "list":
             return PropertyListSerializer
