@@ -547,9 +547,6 @@ class DemoResult:
     listing_updates: int = 0
     photos: int = 0
     photos_processed: int = 0
-    clients: int = 0
-    client_activities: int = 0
-    tasks: int = 0
     seconds: float = 0.0
     logins: list[DemoLogin] = field(default_factory=list)
 
@@ -606,13 +603,10 @@ def demo_data_load(*, seed, listings, photos_per_listing, stdout=None, process_p
                     _say(stdout, f"  {number + 1} listings")
         _load_demo_mls(stdout)
         crm = demo_clients_load(brokerage_specs=DEMO_BROKERAGES, seed=seed)
-        result.clients, result.client_activities, result.tasks = (
-            crm.clients,
-            crm.activities,
-            crm.tasks,
-        )
         _say(
-            stdout, f"{crm.clients} clients with {crm.activities} activities and {crm.tasks} tasks."
+            stdout,
+            f"{crm.clients} clients, {crm.activities} activities, {crm.tasks} tasks, "
+            f"{crm.searches} saved searches, {crm.showings} showings, {crm.leads} web leads.",
         )
     # The photos' on-commit work has run by now: variants made inline, or tasks on the queue.
     result.photos_processed = PropertyMedia.objects.filter(

@@ -15,8 +15,18 @@ from auditlog.context import set_actor
 from django.utils import timezone
 
 from agents.models import Agent
-from clients.choices import ActivityKind, PreApproval, Priority, Stage, Timeline
-from clients.models import LeadSource
+from clients.choices import (
+    ActivityKind,
+    AlertFrequency,
+    PreApproval,
+    Priority,
+    RoutingMethod,
+    Stage,
+    Timeline,
+)
+from clients.models import LeadSource, RoutingRule
+from clients.services.alerts import saved_search_create
+from clients.services.intake import intake_key_create, lead_intake
 from clients.services.people import (
     activity_log,
     buyer_preference_save,
@@ -24,6 +34,9 @@ from clients.services.people import (
     client_update,
     task_create,
 )
+from clients.services.showings import showing_confirm, showing_create
+from properties.choices import StandardStatus
+from properties.models import Property
 
 LEAD_SOURCES = ("Website", "Zillow", "Open house", "Referral", "Past client", "Sign call")
 FIRST_NAMES = (
@@ -63,11 +76,24 @@ STAGES = (
 )
 
 
+WEB_LEADS = (
+    ("Grace", "Holloway", "Website", "Is the house on Elm still available? We'd love a tour."),
+    ("Marcus", "Bell", "Website", "Looking for a 3-bed near the schools, pre-approved."),
+    ("Yuki", "Tanaka", "Website", "Can we see it this weekend?"),
+    ("Rafael", "Ortiz", "Zillow", "Saw the listing on Zillow, what are the taxes?"),
+)
+# Showings on each agent's calendar: (days from today, hour, confirmed).
+SHOWING_SLOTS = ((0, 16, True), (1, 10, True), (2, 14, False), (4, 11, False))
+
+
 @dataclass
 class DemoClients:
     clients: int = 0
     activities: int = 0
     tasks: int = 0
+    searches: int = 0
+    showings: int = 0
+    leads: int = 0
 
 
 def demo_clients_load(*, brokerage_specs, seed, per_agent=8):
@@ -90,9 +116,69 @@ def demo_clients_load(*, brokerage_specs, seed, per_agent=8):
         ]
         for agent in agents:
             with set_actor(agent.user):
-                for _ in range(per_agent):
+                buyers = [
                     _demo_client(agent, spec, sources, weights, rng, now, result)
+                    for _ in range(per_agent)
+                ]
+                _demo_showings(agent, buyers, now, result)
+        _demo_web_leads(brokerage, agents, sources, now, result)
     return result
+
+
+def _demo_web_leads(brokerage, agents, sources, now, result):
+    """Website leads shared out round robin; a lead from a source no rule takes goes to the pond."""
+    rule = RoutingRule.objects.create(
+        brokerage=brokerage,
+        name="Website leads",
+        method=RoutingMethod.ROUND_ROBIN,
+        claim_timeout_minutes=120,
+    )
+    rule.agents.set(agents)
+    rule.sources.set([source for source in sources if source.name == "Website"])
+    intake_key, _ = intake_key_create(brokerage=brokerage, name="Brokerage website")
+    for first, last, source, message in WEB_LEADS:
+        lead_intake(
+            brokerage=brokerage,
+            data={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{first}.{last}@example.com".lower(),
+                "message": message,
+                "source": source,
+            },
+            intake_key=intake_key,
+            now=now,
+        )
+        result.leads += 1
+
+
+def _demo_showings(agent, clients, now, result):
+    """This week's showings of the agent's buyers, on the brokerage's current listings."""
+    buyers = [client for client in clients if "buyer" in client.roles]
+    listings = list(
+        Property.objects.filter(
+            brokerage_id=agent.brokerage_id,
+            standard_status=StandardStatus.ACTIVE,
+            archived_at__isnull=True,
+        ).order_by("pk")[agent.pk % 7 :][: len(SHOWING_SLOTS)]
+    )
+    today = timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
+    for (days, hour, confirmed), listing, buyer in zip(
+        SHOWING_SLOTS, listings, buyers, strict=False
+    ):
+        starts = today.replace(hour=hour) + timedelta(days=days)
+        showing = showing_create(
+            data={
+                "listing": listing,
+                "client": buyer,
+                "starts_at": starts,
+                "ends_at": starts + timedelta(minutes=45),
+            },
+            actor=agent.user,
+        )
+        if confirmed:
+            showing_confirm(showing=showing, actor=agent.user)
+        result.showings += 1
 
 
 def _demo_client(agent, spec, sources, stages, rng, now, result):
@@ -157,6 +243,20 @@ def _demo_client(agent, spec, sources, stages, rng, now, result):
     stage = rng.choice(stages)
     if stage != client.stage:
         client_update(client=client, data={"stage": stage}, actor=user)
+    if is_buyer and rng.random() < 0.5:
+        preference = client.preference
+        saved_search_create(
+            client=client,
+            criteria={
+                "city": town.city,
+                "min_beds": str(preference.min_beds),
+                "max_price": str(preference.max_price),
+            },
+            name=f"{town.city}, {preference.min_beds}+ beds",
+            frequency=rng.choice((AlertFrequency.INSTANT, AlertFrequency.DAILY)),
+            actor=user,
+        )
+        result.searches += 1
     if rng.random() < 0.6:
         title, priority = rng.choice(TASKS)
         task_create(

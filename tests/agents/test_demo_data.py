@@ -93,7 +93,7 @@ def snapshot():
     from clients.models import Client
 
     clients = [
-        (c.name, c.email, c.phone, c.stage, c.assigned_agent.user.username, c.score)
+        (c.name, c.email, c.phone, c.stage, c.assigned_agent and c.assigned_agent.name, c.score)
         for c in Client.objects.select_related("assigned_agent__user")
     ]
     return sorted(listings), sorted(agents, key=repr), sorted(clients)
@@ -160,6 +160,24 @@ def test_demo_listings_are_split_across_brokerages_with_history():
     statuses = set(Property.objects.values_list("standard_status", flat=True))
     assert StandardStatus.ACTIVE in statuses
     assert len(statuses) >= 3
+
+
+def test_demo_agents_have_clients_showings_searches_and_routed_web_leads():
+    from clients.choices import RoutingOutcome
+    from clients.models import Client, RoutingDecision, SavedSearch, Showing
+
+    output = load()
+
+    agents = Agent.objects.filter(user__groups__name="Agent")
+    for agent in agents:
+        assert Client.objects.filter(assigned_agent=agent).exists(), agent.name
+    assert Showing.objects.exists() and SavedSearch.objects.exists()
+    assert Showing.objects.filter(agent__in=agents).count() == Showing.objects.count()
+    outcomes = Counter(RoutingDecision.objects.values_list("outcome", flat=True))
+    # Three website leads handed out round robin, the Zillow one left in the pond.
+    assert outcomes == {RoutingOutcome.ASSIGNED: 6, RoutingOutcome.POND: 2}
+    assert Client.objects.filter(in_pond=True, last_name="Ortiz").count() == 2
+    assert "web leads" in output
 
 
 def test_demo_photos_are_stored_with_variants(django_capture_on_commit_callbacks):
