@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from clients.choices import ActivityKind, AlertEvent, AlertFrequency
 from clients.models import AlertScan, ListingAlert, SavedSearch
-from clients.services.people import activity_log
+from clients.services.people import activity_log, client_score_refresh
 from properties.choices import ON_MARKET_STATUSES, PropertySubType, PropertyType, StandardStatus
 from properties.models import PriceChange, Property, StatusChange
 from realestate.permissions import CHANGE, actor_for, can
@@ -333,6 +333,46 @@ def saved_search_unsubscribe(*, token):
     else:
         search.refresh_from_db(fields=["unsubscribed_at"])
     return search
+
+
+# A client who opens the same listing again the same day is one view on the timeline.
+ALERT_VIEW_WINDOW = timedelta(hours=24)
+
+
+@transaction.atomic
+def listing_alert_view(*, token, listing_id, now=None):
+    """A client opened a listing from their alert email: ``(search, listing)``, with "Viewed
+    a listing alert" on their timeline (it counts toward the lead score); ``None`` unless the
+    search has alerted that listing."""
+    search = (
+        SavedSearch.objects.select_related("client", "brokerage", "client__assigned_agent__user")
+        .filter(
+            unsubscribe_token=token, alerts__listing_id=listing_id, alerts__sent_at__isnull=False
+        )
+        .first()
+    )
+    if search is None:
+        return None
+    listing = Property.objects.select_related("list_agent__user").get(pk=listing_id)
+    now = now or timezone.now()
+    client = search.client
+    seen = client.activities.filter(
+        kind=ActivityKind.SYSTEM,
+        listing_id=listing_id,
+        details__alert_view=True,
+        occurred_at__gte=now - ALERT_VIEW_WINDOW,
+    ).exists()
+    if not seen:
+        activity_log(
+            client=client,
+            kind=ActivityKind.SYSTEM,
+            subject=f"Viewed a listing alert: {listing.street_address}",
+            listing=listing,
+            occurred_at=now,
+            details={"saved_search": search.pk, "alert_view": True, "engagement": True},
+        )
+        client_score_refresh(client=client, now=now)
+    return search, listing
 
 
 # ---------------------------------------------------------------------------------------------
@@ -695,9 +735,10 @@ class AlertItem:
     events: list
     old_price: Decimal | None = None
     thumbnail_url: str = ""
+    view_url: str = ""
 
 
-def _alert_items(alerts):
+def _alert_items(alerts, search):
     price_change_ids = [
         int(alert.event_key.split(":", 1)[1])
         for alert in alerts
@@ -715,6 +756,12 @@ def _alert_items(alerts):
                 listing=alert.listing,
                 events=[],
                 thumbnail_url=site_url(thumbnail) if thumbnail else "",
+                view_url=site_url(
+                    reverse(
+                        "clients:alert-listing",
+                        args=[search.unsubscribe_token, alert.listing_id],
+                    )
+                ),
             )
         label = AlertEvent(alert.event).label
         if label not in item.events:
@@ -733,7 +780,7 @@ def _alert_agent(search):
 def alert_email(*, search, alerts):
     """The email of a saved search's alerts: text and HTML, from the client's agent."""
     agent = _alert_agent(search)
-    items = _alert_items(alerts)
+    items = _alert_items(alerts, search)
     unsubscribe_url = site_url(reverse("clients:unsubscribe", args=[search.unsubscribe_token]))
     context = {
         "client": search.client,

@@ -21,6 +21,7 @@ from clients.services.alerts import (
     REFUSED_FILTERS,
     criteria_query,
     criteria_summary,
+    listing_alert_view,
     saved_search_create,
     saved_search_delete,
     saved_search_unsubscribe,
@@ -179,6 +180,33 @@ class UnsubscribeView(View):
         return render(request, "clients/unsubscribe_done.html", {"search": search})
 
 
+class AlertListingView(View):
+    """A listing from a client's alert email, for the client, without signing in.
+
+    The search's secret token proves who they are; only a listing the search has alerted them
+    of is shown, and opening it goes on their timeline.
+    """
+
+    def get(self, request, token, pk):
+        viewed = listing_alert_view(token=token, listing_id=pk)
+        if viewed is None:
+            raise Http404("No such listing in your alerts.")
+        search, listing = viewed
+        agent = search.client.assigned_agent
+        context = {
+            "search": search,
+            "listing": listing,
+            "brokerage": search.brokerage,
+            "agent": agent,
+            "on_market": listing.archived_at is None
+            and listing.standard_status in ON_MARKET_STATUSES,
+        }
+        response = render(request, "clients/alert_listing.html", context)
+        response["X-Robots-Tag"] = "noindex"
+        response["Referrer-Policy"] = "no-referrer"  # the token stays out of other sites' logs
+        return response
+
+
 class ListingBuyersView(LoginRequiredMixin, View):
     """The clients a listing suits, best first; an htmx request gets only the list."""
 
@@ -216,6 +244,11 @@ urlpatterns = [
     path("searches/<int:pk>/edit/", SavedSearchUpdateView.as_view(), name="search-edit"),
     path("searches/<int:pk>/delete/", SavedSearchDeleteView.as_view(), name="search-delete"),
     path("unsubscribe/<uuid:token>/", UnsubscribeView.as_view(), name="unsubscribe"),
+    path(
+        "alerts/<uuid:token>/listing/<int:pk>/",
+        AlertListingView.as_view(),
+        name="alert-listing",
+    ),
     path("listing/<int:pk>/buyers/", ListingBuyersView.as_view(), name="listing-buyers"),
     path("client/<int:pk>/matches/", ClientMatchesView.as_view(), name="client-matches"),
 ]

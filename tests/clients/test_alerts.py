@@ -1,6 +1,7 @@
 """Saved searches and listing alerts: criteria, events, bulk matching and sending."""
 
 import smtplib
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -579,3 +580,43 @@ def test_an_mls_sync_queues_one_match_that_alerts_its_new_listings(
     assert set(ListingAlert.objects.values_list("listing_id", flat=True)) == set(
         on_market.values_list("pk", flat=True)
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The client opens a listing from the email
+
+
+def test_client_opens_an_alerted_listing_without_signing_in(client_for, personas, buyer, search):
+    [listing] = matched_listings(personas)
+    listing_alerts_send(frequency=AlertFrequency.INSTANT)
+    view_url = f"/clients/alerts/{search.unsubscribe_token}/listing/{listing.pk}/"
+    assert view_url in mail.outbox[0].body
+    before = Client.objects.get(pk=buyer.pk).score
+    response = client_for("anonymous").get(view_url)
+    assert response.status_code == 200
+    assert listing.street_address in response.content.decode()
+    assert response["Referrer-Policy"] == "no-referrer"
+    client_for("anonymous").get(view_url)  # opened again the same day: one view
+    views = buyer.activities.filter(subject=f"Viewed a listing alert: {listing.street_address}")
+    assert views.count() == 1 and views.get().listing == listing
+    assert Client.objects.get(pk=buyer.pk).score > before
+
+
+def test_only_listings_the_search_was_sent_are_shown(client_for, personas, search):
+    [alerted] = matched_listings(personas)
+    other = make_listing(personas.agent.user, city="Chatham")
+    anonymous = client_for("anonymous")
+    # Matched but not sent yet, never matched, or a token that is not the search's: 404.
+    assert (
+        anonymous.get(
+            f"/clients/alerts/{search.unsubscribe_token}/listing/{alerted.pk}/"
+        ).status_code
+        == 404
+    )
+    listing_alerts_send(frequency=AlertFrequency.INSTANT)
+    assert (
+        anonymous.get(f"/clients/alerts/{search.unsubscribe_token}/listing/{other.pk}/").status_code
+        == 404
+    )
+    assert anonymous.get(f"/clients/alerts/{uuid.uuid4()}/listing/{alerted.pk}/").status_code == 404
+    assert not Activity.objects.filter(subject__startswith="Viewed a listing alert").exists()
