@@ -8,14 +8,15 @@ from agents.api.views import AgentViewSet, MeView
 from clients.api import intake, people, searches, showings
 from mls.api.views import MLSProviderViewSet, SyncRunViewSet
 from properties.api.views import PropertyViewSet
+from transactions.api import commissions, deals, documents
 
 router = DefaultRouter()
 router.register("properties", PropertyViewSet, basename="property")
 router.register("agents", AgentViewSet, basename="agent")
 router.register("mls/providers", MLSProviderViewSet, basename="mls-provider")
 router.register("mls/runs", SyncRunViewSet, basename="mls-run")
-CLIENT_AREAS = (people, intake, searches, showings)
-for area in CLIENT_AREAS:
+AREAS = (people, intake, searches, showings, deals, documents, commissions)
+for area in AREAS:
     area.register(router)
 
 urlpatterns = [
@@ -23,6 +24,6 @@ urlpatterns = [
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("auth/token/verify/", TokenVerifyView.as_view(), name="token-verify"),
     path("me/", MeView.as_view(), name="me"),
-    *(pattern for area in CLIENT_AREAS for pattern in area.urlpatterns),
+    *(pattern for area in AREAS for pattern in area.urlpatterns),
     *router.urls,
 ]

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "properties",
     "mls",
     "clients",
+    "transactions",
 ]
 
 MIDDLEWARE = [

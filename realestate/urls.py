@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("agents.urls")),
     path("listings/", include("properties.urls")),
     path("clients/", include("clients.urls")),
+    path("deals/", include("transactions.urls")),
     path("mls/", include("mls.urls")),
     path("mls/demo/", include("mls.demo.urls")),
     path("admin/", admin.site.urls),

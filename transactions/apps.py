@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class TransactionsConfig(AppConfig):
+    name = "transactions"
+    verbose_name = "Deals and commissions"
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from transactions import models
+
+        auditlog.register(models.Transaction, m2m_fields={"co_agents"})
+        for model in (models.Party, models.Milestone, models.ChecklistTemplate):
+            auditlog.register(model)

@@ -1,0 +1,9 @@
+from transactions.models.deals import (
+    ChecklistItem,
+    ChecklistTemplate,
+    Milestone,
+    Party,
+    Transaction,
+)
+
+__all__ = ["ChecklistItem", "ChecklistTemplate", "Milestone", "Party", "Transaction"]

@@ -1,0 +1,5 @@
+from transactions.views import commissions, deals, documents
+
+app_name = "transactions"
+
+urlpatterns = [*deals.urlpatterns, *documents.urlpatterns, *commissions.urlpatterns]

@@ -1,0 +1,3 @@
+"""Pages of deals: deals."""
+
+urlpatterns = []
