@@ -186,7 +186,8 @@ def client_merge(*, keep, merge, actor):
         raise ValidationError("Clients of different brokerages cannot be merged.")
     if not (can(actor, keep, CHANGE) and can(actor, merge, CHANGE)):
         raise PermissionDenied("You cannot change both clients.")
-    clients = Client.objects.select_for_update().select_related("assigned_agent__user")
+    # Only the client rows are locked: the agent, an outer join, cannot be (PostgreSQL).
+    clients = Client.objects.select_for_update(of=("self",)).select_related("assigned_agent__user")
     keep, merge = clients.get(pk=keep.pk), clients.get(pk=merge.pk)
     merged_name = merge.name
     co_agents = {*keep.co_agents.all(), *merge.co_agents.all()}
