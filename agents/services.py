@@ -30,6 +30,13 @@ BROKER_ADMIN_PERMISSIONS = {
     ("clients", "task"): ("view",),
     ("clients", "savedsearch"): ("view",),
     ("clients", "showing"): ("view",),
+    ("transactions", "transaction"): ("view",),
+    ("transactions", "checklisttemplate"): ("view", "add", "change", "delete"),
+    ("transactions", "checklistitem"): ("view", "add", "change", "delete"),
+    ("transactions", "document"): ("view", "change"),
+    ("transactions", "commissionplan"): ("view", "add", "change"),
+    ("transactions", "planassignment"): ("view", "add", "change", "delete"),
+    ("transactions", "commissionstatement"): ("view",),
 }
 
 

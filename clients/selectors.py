@@ -134,6 +134,7 @@ class AgentDay:
     showings: list
     new_leads: list
     pooled_count: int
+    deal_milestones: list = field(default_factory=list)
 
 
 def agent_day(*, user, today=None):
@@ -166,6 +167,9 @@ def agent_day(*, user, today=None):
         .order_by("-assigned_at", "-pk")
     )
     pooled_count = restrict(Client.objects.filter(in_pond=True), user).count()
+    # Deals build on clients; their milestones join the day from the app above.
+    from transactions.selectors import agent_deal_milestones
+
     return AgentDay(
         today=today,
         overdue_tasks=overdue,
@@ -173,6 +177,11 @@ def agent_day(*, user, today=None):
         showings=list(showings),
         new_leads=list(new_leads),
         pooled_count=pooled_count,
+        deal_milestones=[
+            milestone
+            for milestone in agent_deal_milestones(user=user, today=today)
+            if milestone.owner_id in (None, agent.pk)
+        ],
     )
 
 

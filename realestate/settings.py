@@ -192,6 +192,8 @@ LISTING_PHOTO_MAX_BYTES = env.int("LISTING_PHOTO_MAX_BYTES", default=20 * 1024 *
 LISTING_PHOTO_MAX_PIXELS = env.int("LISTING_PHOTO_MAX_PIXELS", default=50_000_000)
 # How long before a showing its agent and client are reminded of it.
 SHOWING_REMINDER_MINUTES = env.int("SHOWING_REMINDER_MINUTES", default=60)
+# Deal documents (contracts, disclosures): PDF or images up to this size, in private storage.
+DEAL_DOCUMENT_MAX_BYTES = env.int("DEAL_DOCUMENT_MAX_BYTES", default=25 * 1024 * 1024)
 
 # Email (listing alerts, reminders): SMTP in production, e.g.
 # EMAIL_URL=smtp+tls://user:password@smtp.example.com:587; printed to the console on a laptop.
@@ -271,6 +273,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Two "stage" fields: a client's pipeline stage and a deal's.
+    "ENUM_NAME_OVERRIDES": {
+        "ClientStageEnum": "clients.choices.Stage",
+        "DealStageEnum": "transactions.choices.DealStage",
+    },
 }
 
 # Security: strict unless DEBUG; every value can be overridden from the environment.

@@ -11,5 +11,16 @@ class TransactionsConfig(AppConfig):
         from transactions import models
 
         auditlog.register(models.Transaction, m2m_fields={"co_agents"})
-        for model in (models.Party, models.Milestone, models.ChecklistTemplate):
+        for model in (
+            models.Party,
+            models.Milestone,
+            models.ChecklistTemplate,
+            models.Document,
+            models.SigningRequest,
+            models.CommissionPlan,
+            models.PlanAssignment,
+            models.CommissionStatement,
+            models.Payout,
+        ):
             auditlog.register(model)
+        auditlog.register(models.Signer, exclude_fields=["token_digest"])

@@ -1,4 +1,5 @@
-"""The CRM's fixed periodic jobs, kept in django-celery-beat's schedule."""
+"""The product's fixed periodic jobs (clients, showings, deals), kept in django-celery-beat's
+schedule."""
 
 import json
 
@@ -27,6 +28,11 @@ PERIODIC_JOBS = {
         {"crontab": ("0", "7", "1")},
     ),
     "Showings: reminders": ("clients.tasks.showing_reminders_task", {}, {"every": 5}),
+    "Deals: milestone reminders": (
+        "transactions.tasks.milestone_reminders_task",
+        {},
+        {"crontab": ("0", "7", "*")},
+    ),
 }
 
 

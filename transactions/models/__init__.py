@@ -1,3 +1,9 @@
+from transactions.models.commissions import (
+    CommissionPlan,
+    CommissionStatement,
+    Payout,
+    PlanAssignment,
+)
 from transactions.models.deals import (
     ChecklistItem,
     ChecklistTemplate,
@@ -5,5 +11,19 @@ from transactions.models.deals import (
     Party,
     Transaction,
 )
+from transactions.models.documents import Document, Signer, SigningRequest
 
-__all__ = ["ChecklistItem", "ChecklistTemplate", "Milestone", "Party", "Transaction"]
+__all__ = [
+    "ChecklistItem",
+    "ChecklistTemplate",
+    "CommissionPlan",
+    "CommissionStatement",
+    "Document",
+    "Milestone",
+    "Party",
+    "Payout",
+    "PlanAssignment",
+    "Signer",
+    "SigningRequest",
+    "Transaction",
+]

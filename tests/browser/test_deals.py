@@ -1,0 +1,34 @@
+"""An agent works a deal in a real headless Chromium: ticks a milestone and moves its stage."""
+
+import pytest
+
+from tests.browser.test_clients import (  # noqa: F401 (fixtures)
+    _allow_orm_beside_playwright,
+    agent,
+    browser_page,
+    sign_in,
+)
+from tests.transactions.factories import make_deal, make_template
+from transactions.choices import DealStage
+from transactions.models import Milestone, Transaction
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_agent_completes_a_milestone_and_moves_the_deal(live_server, browser_page, agent):  # noqa: F811
+    from playwright.sync_api import expect
+
+    make_template(agent.brokerage, [{"title": "Earnest money deposited"}])
+    deal = make_deal(agent.user, name="12 Oak St — Doe")
+    page = browser_page
+    sign_in(page, live_server, deal.get_absolute_url())
+    expect(page.get_by_role("heading", name="12 Oak St — Doe", level=1)).to_be_visible()
+
+    page.get_by_role("button", name="Mark Earnest money deposited done").click()
+    milestones = page.locator("#deal-milestones")
+    expect(milestones.locator(".badge--success")).to_have_text("Done")
+    assert Milestone.objects.get(transaction=deal).done_at is not None
+
+    page.get_by_role("button", name="Move to Under contract").click()
+    expect(page.locator("#deal-stage")).to_have_text("Under contract")
+    assert Transaction.objects.get(pk=deal.pk).stage == DealStage.UNDER_CONTRACT
