@@ -1,4 +1,4 @@
-"""Generic pages every app builds on: list, detail, create/edit and action views.
+"""Generic pages every app builds on: list, detail, create/edit, action views and pipeline boards.
 
 Each one takes its rows through :func:`realestate.permissions.restrict`: a row the person
 may not see is a 404, a row they may see but not change is a 403.
@@ -10,7 +10,8 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_vary_headers
 from django.views.generic import DetailView, View
 from django.views.generic.edit import FormView
 from django_filters.views import FilterView
@@ -112,6 +113,26 @@ class ObjectFormView(ScopedMixin, FormView):
 
     def get_success_url(self):
         return self.object.get_absolute_url()
+
+
+def board_response(request, *, rows, filterset_class, build, template, moved=None, error=None):
+    """A pipeline board (cards in stage columns) of ``rows`` narrowed by the filters in the
+    address; ``build(rows, user)`` lays the columns out. ``moved`` and ``error`` tell the
+    person what their last move did."""
+    filterset = filterset_class(request.GET, queryset=rows, request=request)
+    query = request.GET.copy()
+    query.pop("board", None)
+    context = {
+        "filter": filterset,
+        "board": build(filterset.qs, request.user),
+        "board_query": query.urlencode(),
+        "moved": moved,
+        "error": error,
+    }
+    response = render(request, template, context)
+    # The page and its htmx partial share a URL: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 class ObjectActionView(ScopedMixin, View):

@@ -54,6 +54,7 @@ from realestate.views import (
     ObjectFormView,
     ObjectListView,
     ScopedMixin,
+    board_response,
 )
 
 TIMELINE_LIMIT = 50
@@ -397,20 +398,15 @@ def render_board(
     request, *, moved=None, error=None, template="clients/includes/pipeline_board.html"
 ):
     """The board of the clients the person may see, narrowed by the filters in the address."""
-    clients = restrict(Client.objects.all(), request.user).filter(in_pond=False)
-    filterset = ClientFilterSet(request.GET, queryset=clients, request=request)
-    query = request.GET.copy()
-    query.pop("board", None)
-    context = {
-        "filter": filterset,
-        "board": pipeline_board(clients=filterset.qs, user=request.user),
-        "board_query": query.urlencode(),
-        "moved": moved,
-        "error": error,
-    }
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return board_response(
+        request,
+        rows=restrict(Client.objects.all(), request.user).filter(in_pond=False),
+        filterset_class=ClientFilterSet,
+        build=lambda clients, user: pipeline_board(clients=clients, user=user),
+        template=template,
+        moved=moved,
+        error=error,
+    )
 
 
 class PipelineView(LoginRequiredMixin, View):

@@ -18,6 +18,7 @@ from realestate.views import (
     ObjectFormView,
     ObjectListView,
     ScopedMixin,
+    board_response,
 )
 from transactions.choices import OPEN_DEAL_STAGES, STAGE_TRANSITIONS, DealStage
 from transactions.filtersets import DealFilterSet
@@ -184,20 +185,15 @@ def render_board(
     request, *, moved=None, error=None, template="transactions/includes/pipeline_board.html"
 ):
     """The board of the deals the person may see, narrowed by the filters in the address."""
-    deals = restrict(Transaction.objects.all(), request.user)
-    filterset = DealFilterSet(request.GET, queryset=deals, request=request)
-    query = request.GET.copy()
-    query.pop("board", None)
-    context = {
-        "filter": filterset,
-        "board": deal_board(deals=filterset.qs, user=request.user),
-        "board_query": query.urlencode(),
-        "moved": moved,
-        "error": error,
-    }
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return board_response(
+        request,
+        rows=restrict(Transaction.objects.all(), request.user),
+        filterset_class=DealFilterSet,
+        build=lambda deals, user: deal_board(deals=deals, user=user),
+        template=template,
+        moved=moved,
+        error=error,
+    )
 
 
 class PipelineView(LoginRequiredMixin, View):
