@@ -36,6 +36,7 @@ from clients.services.people import (
 from properties.choices import PropertyType
 from properties.models import Property
 from realestate.api import ChoiceLabelField, ScopedViewSet, VisibleRowField
+from transactions.models import Transaction
 
 urlpatterns = []
 
@@ -233,7 +234,7 @@ class ActivitySerializer(serializers.ModelSerializer):
 
 
 class TaskSerializer(serializers.ModelSerializer):
-    """A task of an agent, perhaps about a client or a listing."""
+    """A task of an agent, perhaps about a client, a listing or a deal."""
 
     priority_label = ChoiceLabelField(Priority.choices, source="priority")
     assigned_agent = VisibleRowField(
@@ -256,6 +257,12 @@ class TaskSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="The listing's id.",
     )
+    transaction = VisibleRowField(
+        queryset=Transaction.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The deal's id.",
+    )
     done = serializers.BooleanField(
         source="is_done", required=False, help_text="Whether the task is done."
     )
@@ -275,6 +282,7 @@ class TaskSerializer(serializers.ModelSerializer):
             "client",
             "client_name",
             "listing",
+            "transaction",
             "done",
             "done_at",
             "created_at",

@@ -10,6 +10,8 @@ from clients.models import BuyerPreference, Client, LeadSource, Task
 from properties.choices import PropertyType
 from properties.forms import CommaSeparatedListField
 from realestate.permissions import CHANGE, actor_for, restrict
+from transactions.choices import OPEN_DEAL_STAGES
+from transactions.models import Transaction
 
 CLIENT_FIELDSETS = (
     (
@@ -235,15 +237,18 @@ class ShareForm(forms.Form):
 
 
 class TaskForm(forms.ModelForm):
-    """A task: what, by when, how urgent, and perhaps about which client."""
+    """A task: what, by when, how urgent, and perhaps about which client or deal."""
 
     client = forms.ModelChoiceField(queryset=Client.objects.none(), required=False)
+    transaction = forms.ModelChoiceField(
+        queryset=Transaction.objects.none(), required=False, label="Deal"
+    )
     assigned_agent = AgentChoiceField(queryset=Agent.objects.none(), required=False, label="For")
     done = forms.BooleanField(required=False, label="Done")
 
     class Meta:
         model = Task
-        fields = ("title", "due_date", "due_time", "priority", "client", "notes")
+        fields = ("title", "due_date", "due_time", "priority", "client", "transaction", "notes")
         widgets = {
             "due_date": forms.DateInput(attrs={"type": "date"}),
             "due_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -258,6 +263,11 @@ class TaskForm(forms.ModelForm):
             Q(pk__in=changeable) | Q(pk=task.client_id)
         ).order_by("last_name", "first_name", "pk")
         self.fields["client"].empty_label = "No client"
+        deals = restrict(Transaction.objects.all(), user).filter(stage__in=OPEN_DEAL_STAGES)
+        self.fields["transaction"].queryset = Transaction.objects.filter(
+            Q(pk__in=deals.values("pk")) | Q(pk=task.transaction_id)
+        ).order_by("name", "pk")
+        self.fields["transaction"].empty_label = "No deal"
         if task.pk:
             # The agent of a task is chosen when it is added.
             del self.fields["assigned_agent"]

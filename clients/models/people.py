@@ -214,7 +214,7 @@ class Activity(models.Model):
 
 @scoped(brokerage="brokerage", owner="assigned_agent__user", private=True)
 class Task(models.Model):
-    """Something an agent has to do by a date, perhaps about a client or a listing."""
+    """Something an agent has to do by a date, perhaps about a client, a listing or a deal."""
 
     brokerage = models.ForeignKey("agents.Brokerage", on_delete=models.CASCADE, related_name="+")
     title = models.CharField(max_length=200)
@@ -234,6 +234,14 @@ class Task(models.Model):
         null=True,
         blank=True,
         related_name="+",
+    )
+    transaction = models.ForeignKey(
+        "transactions.Transaction",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name="deal",
     )
     done_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(

@@ -8,7 +8,7 @@ from clients.choices import CONTACT_KINDS, ActivityKind, ClientRole, Stage
 from clients.contact import normalize_contact_fields, validate_time_zone
 from clients.models import Activity, BuyerPreference, Client, Task
 from clients.scoring import ENGAGEMENT_KINDS, ENGAGEMENT_WINDOW, lead_score
-from realestate.permissions import CHANGE, VIEW, actor_for
+from realestate.permissions import CHANGE, VIEW, actor_for, can
 
 # Fields the product keeps; nobody sets them through a form or the API.
 CLIENT_SYSTEM_FIELDS = frozenset(
@@ -330,7 +330,9 @@ def client_score_refresh(*, client, now=None):
     return score
 
 
-TASK_FIELDS = frozenset({"title", "notes", "due_date", "due_time", "priority", "client", "listing"})
+TASK_FIELDS = frozenset(
+    {"title", "notes", "due_date", "due_time", "priority", "client", "listing", "transaction"}
+)
 
 
 def _clean_task(task, data, actor):
@@ -341,8 +343,12 @@ def _clean_task(task, data, actor):
         errors["client"] = ["Choose a client of your brokerage."]
     if task.listing is not None and task.listing.brokerage_id != task.brokerage_id:
         errors["listing"] = ["Choose a listing of your brokerage."]
+    if task.transaction is not None and not can(actor, task.transaction, VIEW):
+        errors["transaction"] = ["Choose a deal you work on."]
     try:
-        task.full_clean(exclude=[*errors, "brokerage", "assigned_agent", "client", "listing"])
+        task.full_clean(
+            exclude=[*errors, "brokerage", "assigned_agent", "client", "listing", "transaction"]
+        )
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)

@@ -133,3 +133,44 @@ def test_broker_reassigns_and_the_timeline_says_so(personas):
         client=client, data={"assigned_agent": personas.colleague}, actor=personas.broker.user
     )
     assert client.activities.first().subject == f"Assigned to {personas.colleague.name}"
+
+
+def test_a_task_may_be_about_a_deal_the_agent_works_on(personas):
+    from clients.services.people import task_create
+    from tests.transactions.factories import make_deal
+
+    deal = make_deal(personas.agent.user)
+    task = task_create(
+        data={
+            "title": "Send the inspection report",
+            "due_date": timezone.localdate(),
+            "transaction": deal,
+        },
+        actor=personas.agent.user,
+    )
+    assert list(deal.tasks.all()) == [task]
+    theirs = make_deal(personas.colleague.user)
+    with pytest.raises(ValidationError) as exc:
+        task_create(
+            data={"title": "Peek", "due_date": timezone.localdate(), "transaction": theirs},
+            actor=personas.agent.user,
+        )
+    assert "transaction" in exc.value.message_dict
+
+
+def test_the_task_api_takes_a_deal(api_for, personas):
+    from tests.transactions.factories import make_deal
+
+    deal = make_deal(personas.agent.user)
+    theirs = make_deal(personas.colleague.user)
+    api = api_for("agent")
+    response = api.post(
+        "/api/v1/tasks/",
+        {"title": "Order the appraisal", "due_date": "2026-12-01", "transaction": deal.pk},
+    )
+    assert response.status_code == 201 and response.json()["transaction"] == deal.pk
+    refused = api.post(
+        "/api/v1/tasks/",
+        {"title": "Peek", "due_date": "2026-12-01", "transaction": theirs.pk},
+    )
+    assert refused.status_code == 400 and "transaction" in refused.json()
