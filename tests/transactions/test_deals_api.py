@@ -30,7 +30,7 @@ def test_others_get_404_and_nothing_changes(api_for, deal, persona):
     assert api.get(f"{DEALS}{deal.pk}/").status_code == 404
     assert api.post(f"{DEALS}{deal.pk}/stage/", {"stage": "under_contract"}).status_code == 404
     milestone = deal.milestones.get()
-    assert api.post(f"/api/v1/milestones/{milestone.pk}/complete/").status_code == 404
+    assert api.post(f"/api/v1/transactions/milestones/{milestone.pk}/complete/").status_code == 404
     assert api.get(DEALS).json()["count"] == 0
     assert Transaction.objects.get(pk=deal.pk).stage == DealStage.PRE_CONTRACT
 
@@ -60,11 +60,11 @@ def test_create_update_and_move(api_for, personas):
 def test_milestone_actions(api_for, deal):
     api = api_for("assistant")
     milestone = deal.milestones.get()
-    assert api.post(f"/api/v1/milestones/{milestone.pk}/waive/", {}).status_code == 400
-    waived = api.post(f"/api/v1/milestones/{milestone.pk}/waive/", {"reason": "Cash"})
+    assert api.post(f"/api/v1/transactions/milestones/{milestone.pk}/waive/", {}).status_code == 400
+    waived = api.post(f"/api/v1/transactions/milestones/{milestone.pk}/waive/", {"reason": "Cash"})
     assert waived.json()["waived_reason"] == "Cash"
-    api.post(f"/api/v1/milestones/{milestone.pk}/reopen/")
-    done = api.post(f"/api/v1/milestones/{milestone.pk}/complete/")
+    api.post(f"/api/v1/transactions/milestones/{milestone.pk}/reopen/")
+    done = api.post(f"/api/v1/transactions/milestones/{milestone.pk}/complete/")
     assert done.json()["done_at"] and Milestone.objects.get(pk=milestone.pk).done_at
 
 

@@ -154,19 +154,19 @@ def test_partial_renders_from_the_deal_and_user_alone(
 
 @pytest.mark.parametrize("name", sorted(SEES_DEAL))
 def test_api_lists_only_documents_of_visible_deals(api_for, document, name):
-    response = api_for(name).get("/api/v1/deal-documents/")
+    response = api_for(name).get("/api/v1/transactions/documents/")
     assert response.status_code == 200
     ids = [row["id"] for row in response.json()["results"]]
     assert ids == ([document.pk] if SEES_DEAL[name] else [])
 
 
 def test_api_anonymous_is_refused(api_for, document):
-    assert api_for("anonymous").get("/api/v1/deal-documents/").status_code == 401
+    assert api_for("anonymous").get("/api/v1/transactions/documents/").status_code == 401
 
 
 @pytest.mark.parametrize("name", sorted(SEES_DEAL))
 def test_api_download(api_for, document, name):
-    response = api_for(name).get(f"/api/v1/deal-documents/{document.pk}/download/")
+    response = api_for(name).get(f"/api/v1/transactions/documents/{document.pk}/download/")
     assert response.status_code == (200 if SEES_DEAL[name] else 404)
     if SEES_DEAL[name]:
         assert body(response).startswith(b"%PDF-")
@@ -174,7 +174,7 @@ def test_api_download(api_for, document, name):
 
 def test_api_upload_multipart(api_for, deal, milestone):
     response = api_for("agent").post(
-        "/api/v1/deal-documents/",
+        "/api/v1/transactions/documents/",
         {
             "transaction": deal.pk,
             "milestone": milestone.pk,
@@ -190,7 +190,7 @@ def test_api_upload_multipart(api_for, deal, milestone):
 
 def test_api_upload_refuses_a_bad_file_with_a_field_error(api_for, deal):
     response = api_for("agent").post(
-        "/api/v1/deal-documents/",
+        "/api/v1/transactions/documents/",
         {
             "transaction": deal.pk,
             "title": "Contract",
@@ -206,7 +206,7 @@ def test_api_upload_refuses_a_bad_file_with_a_field_error(api_for, deal):
 @pytest.mark.parametrize("name", ["colleague", "stranger"])
 def test_api_upload_to_an_invisible_deal_is_refused(api_for, deal, name):
     response = api_for(name).post(
-        "/api/v1/deal-documents/",
+        "/api/v1/transactions/documents/",
         {"transaction": deal.pk, "title": "Contract", "file": pdf_upload()},
         format="multipart",
     )
@@ -221,7 +221,7 @@ def test_api_upload_to_an_invisible_deal_is_refused(api_for, deal, name):
 )
 def test_api_review(api_for, document, milestone, name, status):
     response = api_for(name).post(
-        f"/api/v1/deal-documents/{document.pk}/review/", {"approve": True}, format="json"
+        f"/api/v1/transactions/documents/{document.pk}/review/", {"approve": True}, format="json"
     )
     assert response.status_code == status
     milestone.refresh_from_db()
@@ -231,7 +231,7 @@ def test_api_review(api_for, document, milestone, name, status):
 
 def test_api_return_needs_a_note(api_for, document):
     response = api_for("broker").post(
-        f"/api/v1/deal-documents/{document.pk}/review/", {"approve": False}, format="json"
+        f"/api/v1/transactions/documents/{document.pk}/review/", {"approve": False}, format="json"
     )
     assert response.status_code == 400
     assert "note" in response.json()
@@ -249,7 +249,7 @@ def test_api_list_query_count(api_for, personas, deal, django_assert_max_num_que
             actor=personas.agent.user,
         )
     client = api_for("broker")
-    client.get("/api/v1/deal-documents/")
+    client.get("/api/v1/transactions/documents/")
     with django_assert_max_num_queries(10):
-        response = client.get("/api/v1/deal-documents/")
+        response = client.get("/api/v1/transactions/documents/")
     assert response.json()["count"] == 12

@@ -256,7 +256,7 @@ def test_certificate_download(client_for, sent, name, status):
 )
 def test_api_create_signing_request(api_for, document, name, status):
     response = api_for(name).post(
-        "/api/v1/signing-requests/",
+        "/api/v1/transactions/signing-requests/",
         {"document": document.pk, "signers": SIGNERS},
         format="json",
     )
@@ -276,9 +276,9 @@ def test_api_list_and_verify_signing_requests(api_for, sent, name):
     for email, link in links.items():
         sign(link, email)
     sees = name in ("agent", "broker")
-    listed = api_for(name).get("/api/v1/signing-requests/").json()["results"]
+    listed = api_for(name).get("/api/v1/transactions/signing-requests/").json()["results"]
     assert [row["id"] for row in listed] == ([request.pk] if sees else [])
-    verify = api_for(name).get(f"/api/v1/signing-requests/{request.pk}/verify/")
+    verify = api_for(name).get(f"/api/v1/transactions/signing-requests/{request.pk}/verify/")
     assert verify.status_code == (200 if sees else 404)
     if sees:
         assert verify.json()["ok"] is True

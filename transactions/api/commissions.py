@@ -281,12 +281,18 @@ class ProductionView(APIView):
         )
 
 
-urlpatterns = [path("production/", ProductionView.as_view(), name="production")]
+urlpatterns = [
+    path("transactions/production/", ProductionView.as_view(), name="production"),
+]
 
 
 def register(router):
     """Add this area's viewsets to the API router."""
     router.register(
-        "commission-statements", CommissionStatementViewSet, basename="commission-statement"
+        "transactions/commission-statements",
+        CommissionStatementViewSet,
+        basename="commission-statement",
     )
-    router.register("commission-plans", CommissionPlanViewSet, basename="commission-plan")
+    router.register(
+        "transactions/commission-plans", CommissionPlanViewSet, basename="commission-plan"
+    )

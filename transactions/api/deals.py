@@ -145,6 +145,9 @@ class DealViewSet(
 ):
     """Deals of the caller's brokerage; every write goes through the deal services."""
 
+    # Only numbers are deals: /transactions/milestones/ and the like are the deal's parts.
+    lookup_value_regex = r"\d+"
+
     serializer_class = DealSerializer
     filterset_class = DealFilterSet
 
@@ -238,4 +241,4 @@ class MilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
 def register(router):
     """Add this area's viewsets to the API router."""
     router.register("transactions", DealViewSet, basename="transaction")
-    router.register("milestones", MilestoneViewSet, basename="milestone")
+    router.register("transactions/milestones", MilestoneViewSet, basename="milestone")

@@ -212,5 +212,7 @@ urlpatterns = []
 
 def register(router):
     """Add this area's viewsets to the API router."""
-    router.register("deal-documents", DocumentViewSet, basename="deal-document")
-    router.register("signing-requests", SigningRequestViewSet, basename="signing-request")
+    router.register("transactions/documents", DocumentViewSet, basename="deal-document")
+    router.register(
+        "transactions/signing-requests", SigningRequestViewSet, basename="signing-request"
+    )
