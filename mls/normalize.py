@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 import orjson
+from django.db.models import URLField
 
 from mls.providers.reso import parse_reso_timestamp
 from properties.choices import PropertySubType, PropertyType, StandardStatus
@@ -55,7 +56,7 @@ READ_FIELDS = [
     if reso_name not in ("ListingKey", "ModificationTimestamp", "PhotosCount")
 ]
 # Part of every record's hash: a change to how records are read applies them all again.
-READING_VERSION = b"2"
+READING_VERSION = b"3"
 
 
 def record_hash(record: dict) -> str:
@@ -171,6 +172,15 @@ def _converter(field_name):
         def convert(value):
             items = value if isinstance(value, list) else str(value).split(",")
             return [text for item in items if (text := str(item).strip())]
+
+    elif isinstance(field, URLField):
+
+        def convert(value):
+            text = str(value).strip()
+            # Pages render it as a link: only the web's own schemes, never javascript: or data:.
+            if not text.lower().startswith(("http://", "https://")):
+                return ""
+            return text if len(text) <= field.max_length else ""
 
     else:
         max_length = field.max_length

@@ -258,17 +258,9 @@ def lead_intake(*, brokerage, data, form_token=None, intake_key=None, now=None):
         )
         client.full_clean(exclude=["brokerage", "source", "assigned_agent", "created_by"])
         client.save()
-    else:
-        # What the person told us fills what we did not know; it never overwrites.
-        changed = [
-            field
-            for field in ("first_name", "last_name", "email", "phone")
-            if values[field] and not getattr(client, field)
-        ]
-        for field in changed:
-            setattr(client, field, values[field])
-        if changed:
-            client.save(update_fields=[*changed, "updated_at"])
+    # An existing client's record is never changed by an anonymous form: anyone who knows a
+    # client's phone could otherwise point their email (and their alerts) elsewhere. What was
+    # sent is on the timeline for the agent to check and copy.
     about = f" about {listing.listing_id or listing.listing_key}" if listing else ""
     activity_log(
         client=client,
@@ -284,6 +276,11 @@ def lead_intake(*, brokerage, data, form_token=None, intake_key=None, now=None):
             "listing": values["listing"],
             "preferred_contact_method": values["preferred_contact_method"],
             "intake_key": intake_key.pk if intake_key else None,
+            "sent": {
+                field: values[field]
+                for field in ("first_name", "last_name", "email", "phone")
+                if values[field]
+            },
         },
     )
     client_score_refresh(client=client, now=now)

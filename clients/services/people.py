@@ -339,8 +339,11 @@ def _clean_task(task, data, actor):
     for field, value in data.items():
         setattr(task, field, value)
     errors = {}
-    if task.client is not None and task.client.brokerage_id != task.brokerage_id:
-        errors["client"] = ["Choose a client of your brokerage."]
+    if task.client is not None and (
+        task.client.brokerage_id != task.brokerage_id
+        or ("client" in data and not can(actor, task.client, CHANGE))
+    ):
+        errors["client"] = ["Choose a client you work with."]
     if task.listing is not None and task.listing.brokerage_id != task.brokerage_id:
         errors["listing"] = ["Choose a listing of your brokerage."]
     if task.transaction is not None and not can(actor, task.transaction, VIEW):

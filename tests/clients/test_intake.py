@@ -143,7 +143,9 @@ def test_a_lead_with_a_clients_email_is_added_to_that_client(personas, intake_ke
     assert response.json() == {"status": "received"}  # the answer does not tell
     assert Client.objects.count() == 1
     existing.refresh_from_db()
-    assert existing.phone == "+12175550143"  # what we did not know is filled in
+    assert existing.phone == ""  # an anonymous form never changes a client's details
+    sent = existing.activities.get(details__intake=True).details["sent"]
+    assert sent["phone"] == "+12175550143" and sent["email"] == "jamie.rivera@example.com"
     assert existing.assigned_agent == personas.agent  # not routed again
     assert existing.activities.filter(details__intake=True, body=LEAD["message"]).exists()
 

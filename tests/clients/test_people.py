@@ -174,3 +174,22 @@ def test_the_task_api_takes_a_deal(api_for, personas):
         {"title": "Peek", "due_date": "2026-12-01", "transaction": theirs.pk},
     )
     assert refused.status_code == 400 and "transaction" in refused.json()
+
+
+def test_a_task_is_only_about_a_client_the_agent_may_change(personas):
+    from clients.services.people import task_create
+
+    lead = make_client(personas.broker.user)
+    Client.objects.filter(pk=lead.pk).update(in_pond=True)
+    with pytest.raises(ValidationError) as exc:
+        task_create(
+            data={"title": "Call", "due_date": timezone.localdate(), "client": lead},
+            actor=personas.agent.user,
+        )
+    assert "client" in exc.value.message_dict
+    mine = make_client(personas.agent.user)
+    task = task_create(
+        data={"title": "Call", "due_date": timezone.localdate(), "client": mine},
+        actor=personas.agent.user,
+    )
+    assert task.client == mine

@@ -613,3 +613,12 @@ def test_a_reso_web_api_config_gets_the_reso_provider(make_config):
 def test_unknown_feed_kinds_are_refused_with_a_clear_message(make_config):
     with pytest.raises(FeedError, match="not supported"):
         provider_for(make_config(kind="ftp"))
+
+
+def test_a_virtual_tour_that_is_not_a_web_link_is_not_kept():
+    from mls.normalize import _converter
+
+    convert = _converter("virtual_tour_url_unbranded")
+    assert convert("https://tours.example.com/12") == "https://tours.example.com/12"
+    assert convert("javascript:alert(document.cookie)") == ""
+    assert convert(" data:text/html,<script>x</script>") == ""
