@@ -273,10 +273,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    # Two "stage" fields: a client's pipeline stage and a deal's.
+    # Fields of the same name with different choices: stage (client, deal), role (agent, party).
     "ENUM_NAME_OVERRIDES": {
         "ClientStageEnum": "clients.choices.Stage",
         "DealStageEnum": "transactions.choices.DealStage",
+        "AgentRoleEnum": "agents.choices.Role",
+        "PartyRoleEnum": "transactions.choices.PartyRole",
     },
 }
 

@@ -80,3 +80,43 @@ def test_list_filters_and_query_count(api_for, personas, django_assert_num_queri
         make_deal(personas.agent.user, name=f"More {n}")
     with django_assert_num_queries(5):
         api.get(DEALS)
+
+
+def test_the_deals_agent_adds_and_removes_parties(api_for, personas, deal):
+    from tests.testing.factories import make_client
+
+    buyer = make_client(personas.agent.user, first_name="Jane", last_name="Doe")
+    api = api_for("agent")
+    response = api.post(f"{DEALS}{deal.pk}/parties/", {"role": "buyer", "client": buyer.pk})
+    assert response.status_code == 201
+    [party] = response.json()["parties"]
+    assert party["name"] == "Jane Doe" and party["client"] == buyer.pk
+    lender = api.post(
+        f"{DEALS}{deal.pk}/parties/",
+        {"role": "lender", "name": "Sam Lee", "company": "First Bank"},
+    )
+    assert lender.status_code == 201 and len(lender.json()["parties"]) == 2
+    assert api.post(f"{DEALS}{deal.pk}/parties/", {"role": "lender"}).status_code == 400
+    removed = api.delete(f"{DEALS}{deal.pk}/parties/{party['id']}/")
+    assert removed.status_code == 200
+    assert [p["name"] for p in removed.json()["parties"]] == ["Sam Lee"]
+    assert api.delete(f"{DEALS}{deal.pk}/parties/{party['id']}/").status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["colleague", "viewer", "stranger"])
+def test_others_cannot_change_a_deals_parties(api_for, personas, deal, persona):
+    api = api_for(persona)
+    assert (
+        api.post(f"{DEALS}{deal.pk}/parties/", {"role": "lender", "name": "X"}).status_code == 404
+    )
+    assert not deal.parties.exists()
+
+
+def test_a_client_the_agent_cannot_see_is_not_a_party(api_for, personas, deal):
+    from tests.testing.factories import make_client
+
+    theirs = make_client(personas.colleague.user)
+    response = api_for("agent").post(
+        f"{DEALS}{deal.pk}/parties/", {"role": "buyer", "client": theirs.pk}
+    )
+    assert response.status_code == 400 and "client" in response.json()

@@ -283,3 +283,24 @@ def test_api_list_and_verify_signing_requests(api_for, sent, name):
     if sees:
         assert verify.json()["ok"] is True
     assert Document.objects.count() == 2
+
+
+def test_a_cancelled_request_signs_nothing(api_for, sent):
+    request, links = sent
+    assert (
+        api_for("colleague")
+        .post(f"/api/v1/transactions/signing-requests/{request.pk}/cancel/")
+        .status_code
+        == 404
+    )
+    response = api_for("agent").post(f"/api/v1/transactions/signing-requests/{request.pk}/cancel/")
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    email, link = next(iter(links.items()))
+    sign(link, email)
+    request.refresh_from_db()
+    assert (
+        request.status == "cancelled"
+        and not request.signers.filter(signed_at__isnull=False).exists()
+    )
+    again = api_for("agent").post(f"/api/v1/transactions/signing-requests/{request.pk}/cancel/")
+    assert again.status_code == 400

@@ -3,9 +3,11 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from agents.models import Agent
+from clients.models import Client
 from properties.models import Property
 from realestate.api import ChoiceLabelField, ScopedViewSet, VisibleRowField
 from realestate.permissions import CHANGE
@@ -21,6 +23,8 @@ from transactions.services.deals import (
     milestone_complete,
     milestone_reopen,
     milestone_waive,
+    party_add,
+    party_remove,
 )
 
 urlpatterns = []
@@ -33,6 +37,24 @@ class PartySerializer(serializers.ModelSerializer):
         model = Party
         fields = ["id", "role", "role_label", "client", "name", "company", "email", "phone"]
         read_only_fields = fields
+
+
+class PartyWriteSerializer(serializers.Serializer):
+    """Someone to add to a deal; a client of the CRM brings their name and contact details."""
+
+    role = serializers.ChoiceField(PartyRole.choices)
+    client = VisibleRowField(
+        queryset=Client.objects.all(), required=False, allow_null=True, help_text="A client's id."
+    )
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    company = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        if not attrs.get("client") and not attrs.get("name"):
+            raise serializers.ValidationError({"name": "Give a name or choose a client."})
+        return attrs
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
@@ -155,7 +177,7 @@ class DealViewSet(
         return deal_details()
 
     def get_required_action(self):
-        if self.action == "stage":
+        if self.action in ("stage", "parties", "remove_party"):
             return CHANGE
         return super().get_required_action()
 
@@ -188,8 +210,41 @@ class DealViewSet(
         move = StageSerializer(data=request.data)
         move.is_valid(raise_exception=True)
         deal_stage_set(deal=deal, actor=request.user, **move.validated_data)
+        return self._deal_answer(deal)
+
+    def _deal_answer(self, deal, status=200):
         fresh = self.get_base_queryset().get(pk=deal.pk)
-        return Response(DealSerializer(fresh, context=self.get_serializer_context()).data)
+        return Response(
+            DealSerializer(fresh, context=self.get_serializer_context()).data, status=status
+        )
+
+    @extend_schema(
+        summary="Add someone to a deal",
+        request=PartyWriteSerializer,
+        responses={201: DealSerializer},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def parties(self, request, pk=None):
+        deal = self.get_object()
+        body = PartyWriteSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        party_add(deal=deal, data=body.validated_data, actor=request.user)
+        return self._deal_answer(deal, status=201)
+
+    @extend_schema(summary="Take someone off a deal", request=None, responses=DealSerializer)
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"parties/(?P<party_id>[0-9]+)",
+        filter_backends=[],
+    )
+    def remove_party(self, request, pk=None, party_id=None):
+        deal = self.get_object()
+        party = deal.parties.filter(pk=party_id).first()
+        if party is None:
+            raise NotFound("No such party in this deal.")
+        party_remove(party=party, actor=request.user)
+        return self._deal_answer(deal)
 
 
 @extend_schema_view(

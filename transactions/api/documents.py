@@ -13,7 +13,11 @@ from transactions.choices import ReviewState
 from transactions.models.deals import Milestone, Transaction
 from transactions.models.documents import Document, Signer, SigningRequest, SigningStatus
 from transactions.services.documents import document_review, document_upload
-from transactions.services.signing import signing_request_create, signing_request_verify
+from transactions.services.signing import (
+    signing_request_cancel,
+    signing_request_create,
+    signing_request_verify,
+)
 from transactions.views.documents import stream_file
 
 
@@ -193,6 +197,17 @@ class SigningRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
             actor=request.user,
         )
         return Response(self.get_serializer(signing_request).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Cancel a request still waiting for signatures",
+        description="Its emailed links no longer sign anything.",
+        request=None,
+        responses=SigningRequestSerializer,
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def cancel(self, request, pk=None):
+        signing_request = signing_request_cancel(request=self.get_object(), actor=request.user)
+        return Response(self.get_serializer(signing_request).data)
 
     @extend_schema(summary="Check the signed PDF against its recorded fingerprints", request=None)
     @action(detail=True, methods=["get"], pagination_class=None)
