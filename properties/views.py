@@ -41,12 +41,6 @@ class PropertyListView(ObjectListView):
     paginate_by = 24
     page_size_options = (24, 48, 96)
 
-    def get_template_names(self):
-        # A history restore after a cache miss needs the whole page, not the results.
-        if self.request.htmx.history_restore_request:
-            return [self.template_name]
-        return super().get_template_names()
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["status_choices"] = StandardStatus.choices

@@ -49,7 +49,9 @@ class ObjectListView(ScopedMixin, FilterView):
         return sizes.get(self.request.GET.get("page_size", ""), self.paginate_by)
 
     def get_template_names(self):
-        if self.request.htmx and self.partial_template_name:
+        # A history restore after a cache miss needs the whole page, not the results.
+        htmx = self.request.htmx
+        if htmx and not htmx.history_restore_request and self.partial_template_name:
             return [self.partial_template_name]
         return super().get_template_names()
 

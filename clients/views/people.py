@@ -109,12 +109,6 @@ class ClientListView(ObjectListView):
     template_name = "clients/client_list.html"
     partial_template_name = "clients/includes/client_results.html"
 
-    def get_template_names(self):
-        # A history restore after a cache miss needs the whole page, not the results.
-        if self.request.htmx.history_restore_request:
-            return [self.template_name]
-        return super().get_template_names()
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         for client in context["object_list"]:

@@ -53,11 +53,6 @@ class DealListView(ObjectListView):
     template_name = "transactions/deal_list.html"
     partial_template_name = "transactions/includes/deal_results.html"
 
-    def get_template_names(self):
-        if self.request.htmx.history_restore_request:
-            return [self.template_name]
-        return super().get_template_names()
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["stage_choices"] = DealStage.choices
