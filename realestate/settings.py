@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "mls",
     "clients",
     "transactions",
+    "compliance",
 ]
 
 MIDDLEWARE = [

@@ -23,6 +23,7 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("deals/", include("transactions.urls")),
     path("mls/", include("mls.urls")),
+    path("compliance/", include("compliance.urls")),
     path("mls/demo/", include("mls.demo.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("realestate.api_urls")),

@@ -1,0 +1,1 @@
+"""API of compliance: each area module has ``register(router)`` and ``urlpatterns``."""
