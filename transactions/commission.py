@@ -257,6 +257,72 @@ class DealCommission:
 
 
 @dataclass(frozen=True)
+class GrossStep:
+    """One step from a deal's price to the gross commission on an agent's statement."""
+
+    label: str
+    amount: Decimal
+    explanation: str
+
+
+@dataclass(frozen=True)
+class SideCommission:
+    """The commission of one side of a deal: a rate of the price or a flat amount."""
+
+    label: str
+    sale_price: Decimal
+    rate: Decimal | None = None
+    amount: Decimal | None = None
+
+    def __post_init__(self):
+        _check_money("The sale price", self.sale_price)
+        if (self.rate is None) == (self.amount is None):
+            raise ValueError(
+                f"The {self.label.lower()} needs either a commission rate or a flat amount."
+            )
+        if self.rate is not None:
+            _check_share("The commission rate", self.rate)
+        else:
+            _check_money("The commission amount", self.amount)
+
+    @property
+    def gross(self):
+        """This side's commission, rounded half up to the cent."""
+        if self.amount is not None:
+            return self.amount
+        return (self.sale_price * self.rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+    def step(self):
+        if self.amount is not None:
+            explanation = f"Flat commission of {_money(self.amount)}"
+        else:
+            explanation = f"{_percent(self.rate)} of the {_money(self.sale_price)} price"
+        return GrossStep(self.label, self.gross, explanation)
+
+
+def share_step(name, share, of_gross, amount):
+    """The step that takes an agent's share of a deal's gross commission."""
+    return GrossStep(
+        f"{name}'s share", amount, f"{_percent(share)} of the {_money(of_gross)} gross"
+    )
+
+
+def split_by_shares(total, shares):
+    """``total`` split by ``shares`` (which add up to 1) in whole cents that add up to it.
+
+    The largest-remainder rule of the module docstring, the earlier share first on a tie.
+    """
+    _check_money("The amount to split", total)
+    shares = list(shares)
+    for share in shares:
+        _check_share("A share", share)
+    if sum(shares, Decimal(0)) != ONE:
+        raise ValueError("The agents' shares must add up to 100%.")
+    exact = [Fraction(total) * Fraction(share) for share in shares]
+    return [Decimal(cents).scaleb(-2) for cents in _largest_remainder(exact, int(total * 100))]
+
+
+@dataclass(frozen=True)
 class CommissionLine:
     """One step of a commission: an amount paid to a payee, and why."""
 

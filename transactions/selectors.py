@@ -26,6 +26,7 @@ def deal_details():
     ).prefetch_related(
         "co_agents__user",
         "parties__client",
+        "commission_shares__agent__user",
         Prefetch("milestones", queryset=Milestone.objects.select_related("owner__user")),
     )
 

@@ -206,7 +206,12 @@ def test_api_broker_builds_approves_and_pays(personas, api_for, deal):
     client = api_for("broker")
     response = client.post(api("commission-statement-build"), {"deal": deal.pk})
     assert response.status_code == 201
-    pk = response.json()["id"]
+    [built] = response.json()
+    assert built["agent"] == deal.agent_id
+    assert built["gross_steps"] == [
+        {"label": "Commission", "amount": "15000.00", "explanation": "3% of the $500,000.00 price"}
+    ]
+    pk = built["id"]
     assert client.post(api("commission-statement-approve", pk)).json()["status"] == "approved"
     payout = {"amount": "12000.00", "paid_on": "2025-03-01", "method": "wire", "reference": "W1"}
     response = client.post(api("commission-statement-payout", pk), payout)

@@ -74,11 +74,11 @@ def test_list_filters_and_query_count(api_for, personas, django_assert_num_queri
     api = api_for("agent")
     assert api.get(DEALS, {"q": "maple"}).json()["count"] == 3
     assert api.get(DEALS, {"stage": "closed"}).json()["count"] == 0
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         api.get(DEALS)
     for n in range(3):
         make_deal(personas.agent.user, name=f"More {n}")
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         api.get(DEALS)
 
 

@@ -41,7 +41,7 @@ def close_deal(agent, closed_on, price="500000.00", rate="0.03", **fields):
         brokerage=agent.brokerage,
         agent=agent,
         name=f"{next(_numbers)} Oak St",
-        side=Side.BUYER,
+        side=fields.pop("side", Side.BUYER),
         stage=fields.pop("stage", DealStage.CLOSED),
         sale_price=D(price),
         commission_rate=D(rate) if rate else None,

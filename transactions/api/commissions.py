@@ -25,7 +25,7 @@ from transactions.services.commissions import (
     agent_production,
     commission_payout_record,
     commission_statement_approve,
-    commission_statement_build,
+    commission_statements_build,
 )
 
 
@@ -48,6 +48,12 @@ class StatementLineSerializer(serializers.Serializer):
     explanation = serializers.CharField()
 
 
+class GrossStepSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    explanation = serializers.CharField()
+
+
 class PayoutSerializer(serializers.ModelSerializer):
     """Money paid to the agent against a statement."""
 
@@ -65,6 +71,7 @@ class CommissionStatementSerializer(serializers.ModelSerializer):
     agent_name = serializers.CharField(source="agent.name", read_only=True)
     plan_name = serializers.CharField(source="plan.name", read_only=True)
     plan_version = serializers.IntegerField(source="plan.version", read_only=True)
+    gross_steps = GrossStepSerializer(many=True, read_only=True)
     lines = StatementLineSerializer(many=True, read_only=True)
     payouts = PayoutSerializer(many=True, read_only=True)
 
@@ -84,6 +91,7 @@ class CommissionStatementSerializer(serializers.ModelSerializer):
             "period_start",
             "period_end",
             "gross",
+            "gross_steps",
             "company_dollar",
             "agent_net",
             "cap_remaining",
@@ -164,9 +172,9 @@ class CommissionStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
         return Response(self.get_serializer(statement).data, status=code)
 
     @extend_schema(
-        summary="Build (again) the draft statement of a closed deal",
+        summary="Build (again) the draft statements of a closed deal, one per agent with a share",
         request=BuildSerializer,
-        responses={201: CommissionStatementSerializer},
+        responses={201: CommissionStatementSerializer(many=True)},
     )
     @action(detail=False, methods=["post"])
     def build(self, request):
@@ -178,8 +186,11 @@ class CommissionStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
         )
         if not actor_for(request.user).is_broker:
             self.permission_denied(request, message="Only the broker can do this.")
-        statement = commission_statement_build(deal=deal, agent=deal.agent, actor=request.user)
-        return self.respond(statement, status.HTTP_201_CREATED)
+        statements = commission_statements_build(deal=deal, actor=request.user)
+        rows = self.get_base_queryset().filter(pk__in=[statement.pk for statement in statements])
+        return Response(
+            self.get_serializer(rows.order_by("pk"), many=True).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(summary="Approve a draft statement", request=None)
     @action(detail=True, methods=["post"])
@@ -215,7 +226,8 @@ class ProductionQuerySerializer(serializers.Serializer):
 def _figures(production):
     return {
         "volume": str(production.volume),
-        "units": production.units,
+        # A shared deal counts in part: a number like 1.5.
+        "units": float(production.units),
         "gci": str(production.gci),
         "company_dollar": str(production.company_dollar),
     }

@@ -13,8 +13,9 @@ from realestate.api import ChoiceLabelField, ScopedViewSet, VisibleRowField
 from realestate.permissions import CHANGE
 from transactions.choices import DealStage, PartyRole, ReviewState, Side
 from transactions.filtersets import DealFilterSet
-from transactions.models import Milestone, Party, Transaction
+from transactions.models import CommissionShare, Milestone, Party, Transaction
 from transactions.selectors import deal_details, milestone_rows
+from transactions.services.commissions import deal_shares_set
 from transactions.services.deals import (
     DEAL_EDITABLE_FIELDS,
     deal_create,
@@ -55,6 +56,34 @@ class PartyWriteSerializer(serializers.Serializer):
         if not attrs.get("client") and not attrs.get("name"):
             raise serializers.ValidationError({"name": "Give a name or choose a client."})
         return attrs
+
+
+class CommissionShareSerializer(serializers.ModelSerializer):
+    agent_name = serializers.CharField(source="agent.name", read_only=True)
+
+    class Meta:
+        model = CommissionShare
+        fields = ["agent", "agent_name", "share"]
+        read_only_fields = fields
+
+
+class ShareWriteSerializer(serializers.Serializer):
+    agent = VisibleRowField(queryset=Agent.objects.all(), help_text="A co-agent's id.")
+    share = serializers.DecimalField(
+        max_digits=5, decimal_places=4, min_value=0, max_value=1, help_text="0.5000 for half"
+    )
+
+
+class SharesWriteSerializer(serializers.Serializer):
+    """The co-agents' shares of the commission; the deal's agent keeps the rest."""
+
+    shares = ShareWriteSerializer(many=True)
+
+    def validate_shares(self, rows):
+        agents = [row["agent"].pk for row in rows]
+        if len(agents) != len(set(agents)):
+            raise serializers.ValidationError("Give each co-agent once.")
+        return rows
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
@@ -106,6 +135,11 @@ class DealSerializer(serializers.ModelSerializer):
     )
     parties = PartySerializer(many=True, read_only=True)
     milestones = MilestoneSerializer(many=True, read_only=True)
+    commission_shares = CommissionShareSerializer(
+        many=True,
+        read_only=True,
+        help_text="Co-agents' shares of the commission; the deal's agent keeps the rest.",
+    )
 
     class Meta:
         model = Transaction
@@ -122,6 +156,7 @@ class DealSerializer(serializers.ModelSerializer):
             "fell_through_reason",
             "parties",
             "milestones",
+            "commission_shares",
             "created_at",
             "updated_at",
         ]
@@ -177,7 +212,7 @@ class DealViewSet(
         return deal_details()
 
     def get_required_action(self):
-        if self.action in ("stage", "parties", "remove_party"):
+        if self.action in ("stage", "parties", "remove_party", "shares"):
             return CHANGE
         return super().get_required_action()
 
@@ -230,6 +265,24 @@ class DealViewSet(
         body.is_valid(raise_exception=True)
         party_add(deal=deal, data=body.validated_data, actor=request.user)
         return self._deal_answer(deal, status=201)
+
+    @extend_schema(
+        summary="Share the commission with co-agents",
+        description=(
+            "Replaces the co-agents' shares; the deal's agent keeps what they leave. Each co-agent "
+            "gets a commission statement of their share when the deal closes."
+        ),
+        request=SharesWriteSerializer,
+        responses=DealSerializer,
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def shares(self, request, pk=None):
+        deal = self.get_object()
+        body = SharesWriteSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        shares = {row["agent"]: row["share"] for row in body.validated_data["shares"]}
+        deal_shares_set(deal=deal, shares=shares, actor=request.user)
+        return self._deal_answer(deal)
 
     @extend_schema(summary="Take someone off a deal", request=None, responses=DealSerializer)
     @action(

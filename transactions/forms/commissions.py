@@ -1,4 +1,4 @@
-"""Forms of commissions: a payout, and the production report's choices."""
+"""Forms of commissions: co-agents' shares, a payout, and the production report's choices."""
 
 from decimal import Decimal
 
@@ -6,6 +6,34 @@ from django import forms
 from django.utils import timezone
 
 from transactions.models.commissions import PayoutMethod
+
+HUNDRED = Decimal("100")
+
+
+class CommissionSharesForm(forms.Form):
+    """Each co-agent's share of a deal's commission, in percent; the deal's agent keeps the rest."""
+
+    def __init__(self, *args, deal, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.co_agents = list(deal.co_agents.all())
+        current = {row.agent_id: row.share for row in deal.commission_shares.all()}
+        for agent in self.co_agents:
+            share = current.get(agent.pk)
+            self.fields[f"share_{agent.pk}"] = forms.DecimalField(
+                label=f"{agent.name} (%)",
+                required=False,
+                min_value=0,
+                max_value=100,
+                decimal_places=2,
+                initial=None if share is None else (share * HUNDRED).normalize(),
+            )
+
+    def shares(self):
+        """The co-agents' shares as fractions, for the service."""
+        return {
+            agent: (self.cleaned_data.get(f"share_{agent.pk}") or Decimal(0)) / HUNDRED
+            for agent in self.co_agents
+        }
 
 
 class PayoutForm(forms.Form):

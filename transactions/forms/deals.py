@@ -25,6 +25,8 @@ DEAL_FORM_FIELDS = [
     "earnest_money",
     "commission_rate",
     "commission_amount",
+    "buyer_side_commission_rate",
+    "buyer_side_commission_amount",
     "referral_rate",
     "referral_amount",
     "contract_accepted_on",

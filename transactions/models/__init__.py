@@ -7,6 +7,7 @@ from transactions.models.commissions import (
 from transactions.models.deals import (
     ChecklistItem,
     ChecklistTemplate,
+    CommissionShare,
     Milestone,
     Party,
     Transaction,
@@ -17,6 +18,7 @@ __all__ = [
     "ChecklistItem",
     "ChecklistTemplate",
     "CommissionPlan",
+    "CommissionShare",
     "CommissionStatement",
     "Document",
     "Milestone",

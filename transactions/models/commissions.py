@@ -188,6 +188,8 @@ class CommissionStatement(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()
     gross = models.DecimalField(**MONEY)
+    # How the gross was reached: each side's commission and the agent's share of the deal.
+    gross_steps = models.JSONField(default=list)
     company_dollar = models.DecimalField(**MONEY)
     royalty = models.DecimalField(default=Decimal("0"), **MONEY)
     # GCI after the referral fee: what graduated tiers are measured on.

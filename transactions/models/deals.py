@@ -1,6 +1,7 @@
 """Deals: a transaction, the people in it, and its checklist of milestones."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +43,17 @@ class Transaction(models.Model):
         max_digits=6, decimal_places=4, null=True, blank=True, help_text="0.0300 for 3%"
     )
     commission_amount = models.DecimalField(null=True, blank=True, **MONEY)
+    # A dual deal earns the buyer side's commission too (the fields above are the listing side).
+    buyer_side_commission_rate = models.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Dual deals: 0.0250 for 2.5%",
+    )
+    buyer_side_commission_amount = models.DecimalField(
+        null=True, blank=True, help_text="Dual deals: a flat buyer-side commission", **MONEY
+    )
     referral_rate = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
     referral_amount = models.DecimalField(null=True, blank=True, **MONEY)
     contract_accepted_on = models.DateField(null=True, blank=True)
@@ -71,6 +83,47 @@ class Transaction(models.Model):
 
     def get_absolute_url(self):
         return reverse("transactions:detail", args=[self.pk])
+
+    def clean(self):
+        errors = {}
+        if self.commission_rate is not None and self.commission_amount is not None:
+            errors["commission_amount"] = "Give a commission rate or a flat amount, not both."
+        buyer_side = (self.buyer_side_commission_rate, self.buyer_side_commission_amount)
+        if self.side != Side.DUAL and any(value is not None for value in buyer_side):
+            errors["buyer_side_commission_rate"] = "Only a dual deal has a buyer-side commission."
+        elif None not in buyer_side:
+            errors["buyer_side_commission_amount"] = (
+                "Give a buyer-side rate or a flat amount, not both."
+            )
+        if self.referral_rate is not None and self.referral_amount is not None:
+            errors["referral_amount"] = "Give a referral rate or a flat amount, not both."
+        if errors:
+            raise ValidationError(errors)
+
+
+@scoped(parent="transaction")
+class CommissionShare(models.Model):
+    """A co-agent's share of a deal's gross commission; the deal's agent keeps the rest."""
+
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.CASCADE, related_name="commission_shares"
+    )
+    agent = models.ForeignKey("agents.Agent", on_delete=models.PROTECT, related_name="+")
+    share = models.DecimalField(max_digits=5, decimal_places=4, help_text="0.5000 for half")
+
+    class Meta:
+        ordering = ["transaction", "agent_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transaction", "agent"], name="commission_share_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(share__gt=0, share__lte=1), name="commission_share_range"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.agent} · {self.share:.2%}"
 
 
 @scoped(parent="transaction")

@@ -6,18 +6,23 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Prefetch, Q, Sum
 from django.utils import timezone
 
 from realestate.permissions import actor_for
-from transactions.choices import DealStage
+from transactions.choices import DealStage, Side
 from transactions.commission import (
     CENT,
+    ONE,
     ZERO,
     CapLedger,
     DealCommission,
+    GrossStep,
     Payee,
+    SideCommission,
     commission_calculate,
+    share_step,
+    split_by_shares,
 )
 from transactions.models.commissions import (
     CommissionPlan,
@@ -26,8 +31,8 @@ from transactions.models.commissions import (
     PlanAssignment,
     StatementStatus,
 )
-from transactions.models.deals import Transaction
-from transactions.services.deals import deal_items_unapproved
+from transactions.models.deals import CommissionShare, Transaction
+from transactions.services.deals import _require_change, deal_items_unapproved
 
 MONTH_LABELS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -142,26 +147,186 @@ def _ledger_before(*, agent, deal, period):
     return CapLedger(**{name: (value or ZERO).quantize(CENT) for name, value in earlier.items()})
 
 
-def deal_commission_for(deal):
-    """The engine's view of a deal's commission."""
+@dataclass(frozen=True)
+class AgentPart:
+    """One agent's part of a deal's gross commission."""
+
+    agent: object
+    share: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class DealSplit:
+    """A deal's gross commission, side by side, and each agent's part of it."""
+
+    steps: tuple
+    gross: Decimal
+    parts: tuple
+
+    def part_for(self, agent):
+        """The agent's part, or None for an agent who has no share of the deal."""
+        return next((part for part in self.parts if part.agent.pk == agent.pk), None)
+
+    def steps_for(self, part):
+        """The steps from the price to this agent's gross: the sides, then their share."""
+        steps = list(self.steps)
+        if len(self.steps) > 1:
+            steps.append(GrossStep("Gross commission", self.gross, "Both sides together"))
+        if part.share != ONE:
+            steps.append(share_step(part.agent.name, part.share, self.gross, part.amount))
+        return steps
+
+
+def deal_sides(deal, price):
+    """The commission of each side the brokerage earns on the deal, at a price."""
+    if deal.side != Side.DUAL:
+        return [SideCommission("Commission", price, deal.commission_rate, deal.commission_amount)]
+    return [
+        SideCommission("Listing side", price, deal.commission_rate, deal.commission_amount),
+        SideCommission(
+            "Buyer side",
+            price,
+            deal.buyer_side_commission_rate,
+            deal.buyer_side_commission_amount,
+        ),
+    ]
+
+
+def deal_split(*, deal, price=None, shares=None):
+    """The deal's gross commission by side at its sale price (or another), shared by its agents.
+
+    The deal's agent keeps what the co-agents' shares leave; ``shares`` are the deal's
+    :class:`CommissionShare` rows when already loaded. Raises ValueError for missing terms.
+    """
+    price = deal.sale_price if price is None else price
+    if price is None:
+        raise ValueError("The deal needs its final sale price first.")
+    sides = deal_sides(deal, price)
+    steps = tuple(side.step() for side in sides)
+    gross = sum((step.amount for step in steps), ZERO)
+    if shares is None:
+        shares = deal.commission_shares.select_related("agent__user")
+    others = [(row.agent, row.share) for row in shares if row.agent_id != deal.agent_id]
+    own = ONE - sum((share for _agent, share in others), ZERO)
+    if own < 0:
+        raise ValueError("The co-agents' shares add up to more than the whole commission.")
+    people = ([(deal.agent, own)] if own > 0 else []) + others
+    amounts = split_by_shares(gross, [share for _agent, share in people])
+    parts = tuple(
+        AgentPart(agent, share, amount)
+        for (agent, share), amount in zip(people, amounts, strict=True)
+    )
+    return DealSplit(steps=steps, gross=gross, parts=parts)
+
+
+def deal_commission_for(deal, *, split=None, agent=None):
+    """The engine's view of one agent's part of a closed deal (the deal's agent by default)."""
+    split = split or deal_split(deal=deal)
+    part = split.part_for(agent or deal.agent)
+    if part is None:
+        raise ValueError(f"{(agent or deal.agent).name} has no share of this deal's commission.")
+    referral_amount = None
+    if deal.referral_rate is None and deal.referral_amount is not None:
+        # A flat referral fee comes off the top in the same shares as the gross.
+        fees = split_by_shares(deal.referral_amount, [each.share for each in split.parts])
+        referral_amount = fees[split.parts.index(part)]
     return DealCommission(
         sale_price=deal.sale_price,
-        commission_rate=deal.commission_rate if deal.commission_amount is None else None,
-        commission_amount=deal.commission_amount,
+        commission_amount=part.amount,
         referral_rate=deal.referral_rate,
-        referral_amount=deal.referral_amount if deal.referral_rate is None else None,
+        referral_amount=referral_amount,
     )
 
 
+def deal_shares_set(*, deal, shares, actor):
+    """Share the deal's commission with its co-agents: ``shares`` maps a co-agent to a share.
+
+    The deal's agent keeps the rest. A co-agent left out (or given no share) has none.
+    """
+    _require_change(deal, actor)
+    if (
+        CommissionStatement.objects.filter(transaction=deal)
+        .exclude(status=StatementStatus.DRAFT)
+        .exists()
+    ):
+        raise ValidationError(
+            "A statement of this deal is approved or paid; its shares can no longer change."
+        )
+    co_agents = {agent.pk for agent in deal.co_agents.all()}
+    errors = []
+    for agent, share in shares.items():
+        if agent.pk not in co_agents:
+            errors.append(f"{agent.name} is not a co-agent of this deal.")
+        elif not isinstance(share, Decimal) or not 0 <= share <= 1 or share % Decimal("0.0001"):
+            errors.append(f"{agent.name}'s share must be between 0% and 100%.")
+    if not errors and sum(shares.values(), ZERO) > ONE:
+        errors.append("The co-agents' shares add up to more than the whole commission.")
+    if errors:
+        raise ValidationError({"shares": errors})
+    with transaction.atomic():
+        CommissionShare.objects.filter(transaction=deal).delete()
+        CommissionShare.objects.bulk_create(
+            CommissionShare(transaction=deal, agent=agent, share=share)
+            for agent, share in shares.items()
+            if share > 0
+        )
+    return list(deal.commission_shares.select_related("agent__user"))
+
+
 def commission_statement_build(*, deal, agent, actor):
-    """Work out (or work out again) the agent's statement of a closed deal as a draft."""
+    """Work out (or work out again) the agent's statement of a closed deal as a draft.
+
+    The agent's draft statements of deals that closed later in the same cap period are worked
+    out again after it, so each one's cap ledger counts the deals that closed before it.
+    """
     _require_broker(actor, deal.brokerage_id, "build commission statements")
+    with transaction.atomic():
+        statement = _statement_build(deal=deal, agent=agent)
+        later = (
+            CommissionStatement.objects.filter(
+                agent=agent,
+                status=StatementStatus.DRAFT,
+                period_start=statement.period_start,
+            )
+            .filter(
+                Q(closed_on__gt=statement.closed_on)
+                | Q(closed_on=statement.closed_on, transaction_id__gt=deal.pk)
+            )
+            .select_related("transaction__agent__user")
+            .order_by("closed_on", "transaction_id")
+        )
+        for draft in later:
+            _statement_build(deal=draft.transaction, agent=agent)
+    return statement
+
+
+def commission_statements_build(*, deal, actor):
+    """Work out the statement of every agent who has a share of a closed deal."""
+    _require_broker(actor, deal.brokerage_id, "build commission statements")
+    split = _split_checked(deal)
+    return [
+        commission_statement_build(deal=deal, agent=part.agent, actor=actor) for part in split.parts
+    ]
+
+
+def _split_checked(deal):
     if deal.stage != DealStage.CLOSED or deal.closed_on is None:
         raise ValidationError("Only a closed deal has a commission statement.")
-    if agent.pk != deal.agent_id:
-        raise ValidationError({"agent": "The statement is for the deal's agent."})
     if deal.sale_price is None:
         raise ValidationError("The deal needs its final sale price first.")
+    try:
+        return deal_split(deal=deal)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def _statement_build(*, deal, agent):
+    """The agent's draft statement of the deal, worked out from the ledger before it."""
+    split = _split_checked(deal)
+    part = split.part_for(agent)
+    if part is None:
+        raise ValidationError({"agent": f"{agent.name} has no share of this deal's commission."})
     assignment = plan_in_force(agent=agent, on=deal.closed_on)
     if assignment is None:
         raise ValidationError(
@@ -172,47 +337,50 @@ def commission_statement_build(*, deal, agent, actor):
     try:
         engine_plan = plan.as_engine_plan()
         period = engine_plan.cap_period(deal.closed_on, anniversary=assignment.anniversary)
-        deal_commission = deal_commission_for(deal)
+        deal_commission = deal_commission_for(deal, split=split, agent=agent)
     except (TypeError, ValueError) as exc:
         raise ValidationError(str(exc)) from exc
 
-    with transaction.atomic():
-        statement = CommissionStatement.objects.filter(transaction=deal, agent=agent).first()
-        if statement is not None and statement.status != StatementStatus.DRAFT:
-            raise ValidationError(
-                f"The statement is {statement.get_status_display().lower()} and can no longer "
-                "be built again."
-            )
-        ledger = _ledger_before(agent=agent, deal=deal, period=period)
-        breakdown = commission_calculate(
-            deal=deal_commission, plan=engine_plan, ledger=ledger, team=assignment.team_split()
+    statement = CommissionStatement.objects.filter(transaction=deal, agent=agent).first()
+    if statement is not None and statement.status != StatementStatus.DRAFT:
+        raise ValidationError(
+            f"The statement is {statement.get_status_display().lower()} and can no longer "
+            "be built again."
         )
-        totals = breakdown.totals
-        if statement is None:
-            statement = CommissionStatement(transaction=deal, agent=agent)
-        statement.plan = plan
-        statement.closed_on = deal.closed_on
-        statement.period_start = period.start
-        statement.period_end = period.end
-        statement.gross = breakdown.gross
-        statement.company_dollar = breakdown.company_dollar
-        statement.royalty = totals[Payee.FRANCHISE]
-        statement.ledger_gross = breakdown.ledger_after.gross_commission - ledger.gross_commission
-        statement.agent_net = breakdown.agent_net
-        statement.cap_remaining = breakdown.cap_remaining
-        statement.lines = [
-            {
-                "label": line.label,
-                "amount": str(line.amount),
-                "payee": str(line.payee),
-                "explanation": line.explanation,
-            }
-            for line in breakdown.lines
-        ]
-        statement.ledger_before = _ledger_json(ledger)
-        statement.ledger_after = _ledger_json(breakdown.ledger_after)
-        statement.created_at = timezone.now()
-        statement.save()
+    ledger = _ledger_before(agent=agent, deal=deal, period=period)
+    breakdown = commission_calculate(
+        deal=deal_commission, plan=engine_plan, ledger=ledger, team=assignment.team_split()
+    )
+    totals = breakdown.totals
+    if statement is None:
+        statement = CommissionStatement(transaction=deal, agent=agent)
+    statement.plan = plan
+    statement.closed_on = deal.closed_on
+    statement.period_start = period.start
+    statement.period_end = period.end
+    statement.gross = breakdown.gross
+    statement.gross_steps = [
+        {"label": step.label, "amount": str(step.amount), "explanation": step.explanation}
+        for step in split.steps_for(part)
+    ]
+    statement.company_dollar = breakdown.company_dollar
+    statement.royalty = totals[Payee.FRANCHISE]
+    statement.ledger_gross = breakdown.ledger_after.gross_commission - ledger.gross_commission
+    statement.agent_net = breakdown.agent_net
+    statement.cap_remaining = breakdown.cap_remaining
+    statement.lines = [
+        {
+            "label": line.label,
+            "amount": str(line.amount),
+            "payee": str(line.payee),
+            "explanation": line.explanation,
+        }
+        for line in breakdown.lines
+    ]
+    statement.ledger_before = _ledger_json(ledger)
+    statement.ledger_after = _ledger_json(breakdown.ledger_after)
+    statement.created_at = timezone.now()
+    statement.save()
     return statement
 
 
@@ -280,7 +448,8 @@ class Production:
     """An agent's (or the brokerage's) closed business in a year."""
 
     volume: Decimal = ZERO
-    units: int = 0
+    # A deal shared by agents counts toward each one's units in their share.
+    units: Decimal = ZERO
     gci: Decimal = ZERO
     company_dollar: Decimal = ZERO
 
@@ -376,6 +545,19 @@ def _cap_progress(agents, year):
     }
 
 
+def _production_parts(deal):
+    """(agent id, share, GCI) of each agent with a part of a closed deal's commission."""
+    try:
+        split = deal_split(deal=deal, shares=deal.commission_shares.all())
+    except (TypeError, ValueError):
+        # A deal without commission terms still counts for volume and units.
+        own = ONE - sum((row.share for row in deal.commission_shares.all()), ZERO)
+        people = [(deal.agent_id, own)] if own > 0 else []
+        people += [(row.agent_id, row.share) for row in deal.commission_shares.all()]
+        return [(agent_id, share, ZERO) for agent_id, share in people]
+    return [(part.agent.pk, part.share, part.amount) for part in split.parts]
+
+
 def agent_production(*, year, agent=None, brokerage=None):
     """The production report of one agent, or of every agent of a brokerage, for a year."""
     from agents.models import Agent
@@ -389,29 +571,27 @@ def agent_production(*, year, agent=None, brokerage=None):
             Agent.objects.filter(brokerage=brokerage, is_active=True).select_related("user")
         )
     rows = {member.pk: AgentProduction(agent=member) for member in agents}
-    deals = Transaction.objects.filter(
-        agent_id__in=rows, stage=DealStage.CLOSED, closed_on__year=year
-    ).only(
-        "agent_id",
-        "closed_on",
-        "sale_price",
-        "commission_rate",
-        "commission_amount",
-        "referral_rate",
-        "referral_amount",
+    deals = (
+        Transaction.objects.filter(stage=DealStage.CLOSED, closed_on__year=year)
+        .filter(Q(agent_id__in=rows) | Q(commission_shares__agent_id__in=rows))
+        .distinct()
+        .select_related("agent__user")
+        .prefetch_related(
+            Prefetch(
+                "commission_shares",
+                queryset=CommissionShare.objects.select_related("agent__user"),
+            )
+        )
     )
     for deal in deals:
-        figures = Production(volume=deal.sale_price or ZERO, units=1)
-        if deal.sale_price is not None and (
-            deal.commission_rate is not None or deal.commission_amount is not None
-        ):
-            try:
-                figures.gci = deal_commission_for(deal).gross_commission
-            except (TypeError, ValueError):
-                figures.gci = ZERO
-        row = rows[deal.agent_id]
-        row.totals.add(figures)
-        row.months[deal.closed_on.month - 1].add(figures)
+        for agent_id, share, gci in _production_parts(deal):
+            if agent_id not in rows:
+                continue
+            figures = Production(
+                volume=((deal.sale_price or ZERO) * share).quantize(CENT), units=share, gci=gci
+            )
+            rows[agent_id].totals.add(figures)
+            rows[agent_id].months[deal.closed_on.month - 1].add(figures)
     for agent_id, closed_on, company_dollar in CommissionStatement.objects.filter(
         agent_id__in=rows, closed_on__year=year
     ).values_list("agent_id", "closed_on", "company_dollar"):

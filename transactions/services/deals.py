@@ -34,6 +34,8 @@ DEAL_EDITABLE_FIELDS = frozenset(
         "earnest_money",
         "commission_rate",
         "commission_amount",
+        "buyer_side_commission_rate",
+        "buyer_side_commission_amount",
         "referral_rate",
         "referral_amount",
         "contract_accepted_on",
@@ -119,6 +121,8 @@ def deal_co_agents_set(*, deal, agents):
     for agent in before - set(agents):
         for action in (VIEW, CHANGE):
             remove_perm(f"transactions.{action}_transaction", agent.user, deal)
+    # Someone who no longer works the deal has no share of its commission.
+    deal.commission_shares.filter(agent__in=before - set(agents)).delete()
     for agent in set(agents) - before:
         for action in (VIEW, CHANGE):
             assign_perm(f"transactions.{action}_transaction", agent.user, deal)

@@ -15,7 +15,7 @@ from django.views.generic import TemplateView, View
 from agents.models import Agent
 from realestate.permissions import actor_for, restrict
 from realestate.views import ObjectActionView, ObjectDetailView
-from transactions.forms.commissions import PayoutForm, ProductionForm
+from transactions.forms.commissions import CommissionSharesForm, PayoutForm, ProductionForm
 from transactions.models import Transaction
 from transactions.models.commissions import CommissionStatement, StatementStatus
 from transactions.services.commissions import (
@@ -23,7 +23,8 @@ from transactions.services.commissions import (
     agent_production,
     commission_payout_record,
     commission_statement_approve,
-    commission_statement_build,
+    commission_statements_build,
+    deal_shares_set,
 )
 from transactions.services.deals import deal_items_unapproved
 
@@ -67,6 +68,9 @@ class StatementDetailView(ObjectDetailView):
         paid = sum((payout.amount for payout in payouts), Decimal("0.00"))
         is_broker = actor_for(self.request.user).is_broker
         context.update(
+            gross_steps=[
+                {**step, "amount": Decimal(step["amount"])} for step in statement.gross_steps
+            ],
             lines=statement_lines(statement),
             payouts=payouts,
             paid=paid,
@@ -109,6 +113,15 @@ def statement_pdf(statement):
         buffer, pagesize=LETTER, title=f"Commission statement {statement.pk}"
     )
     rows = [["Step", "Paid to", "Amount", "Why"]]
+    for step in statement.gross_steps:
+        rows.append(
+            [
+                step["label"],
+                "",
+                f"${Decimal(step['amount']):,.2f}",
+                Paragraph(step["explanation"], styles["BodyText"]),
+            ]
+        )
     for line in statement_lines(statement):
         rows.append(
             [
@@ -155,7 +168,7 @@ def statement_pdf(statement):
 
 
 class StatementBuildView(LoginRequiredMixin, View):
-    """The broker works out (again) the statement of a closed deal's agent."""
+    """The broker works out (again) the statements of a closed deal's agents."""
 
     http_method_names = ["post"]
 
@@ -166,12 +179,28 @@ class StatementBuildView(LoginRequiredMixin, View):
         if not actor_for(request.user).is_broker:
             raise PermissionDenied
         try:
-            statement = commission_statement_build(deal=deal, agent=deal.agent, actor=request.user)
+            statements = commission_statements_build(deal=deal, actor=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return HttpResponseRedirect(deal.get_absolute_url())
-        messages.success(request, "Statement built.")
-        return HttpResponseRedirect(statement.get_absolute_url())
+        if len(statements) == 1:
+            messages.success(request, "Statement built.")
+            return HttpResponseRedirect(statements[0].get_absolute_url())
+        messages.success(request, f"{len(statements)} statements built, one for each agent.")
+        return HttpResponseRedirect(deal.get_absolute_url())
+
+
+class DealSharesView(ObjectActionView):
+    """The deal's agent or the broker shares its commission with the co-agents."""
+
+    queryset = Transaction.objects.prefetch_related("co_agents__user", "commission_shares")
+    success_message = "Commission shares saved."
+
+    def perform(self, deal):
+        form = CommissionSharesForm(self.request.POST, deal=deal)
+        if not form.is_valid():
+            raise ValidationError([e for errors in form.errors.values() for e in errors])
+        deal_shares_set(deal=deal, shares=form.shares(), actor=self.request.user)
 
 
 class BrokerActionView(ObjectActionView):
@@ -295,5 +324,6 @@ urlpatterns = [
     path("statements/<int:pk>/approve/", StatementApproveView.as_view(), name="statement-approve"),
     path("statements/<int:pk>/payouts/", PayoutRecordView.as_view(), name="statement-payout"),
     path("<int:pk>/statement/build/", StatementBuildView.as_view(), name="statement-build"),
+    path("<int:pk>/commission-shares/", DealSharesView.as_view(), name="shares"),
     path("production/", ProductionView.as_view(), name="production"),
 ]
