@@ -1,4 +1,4 @@
-"""Background work of deals: milestone reminders.
+"""Background work of deals: milestone and signing reminders, signed copies to signers.
 
 Each task is thin and safe to run twice: the service claims each reminder before sending it.
 """
@@ -22,3 +22,22 @@ def milestone_reminders_task():
     from transactions.services.deals import milestone_reminders_send
 
     return milestone_reminders_send()
+
+
+@shared_task(acks_late=True, **MAIL_RETRY)
+def signing_reminders_task():
+    """Send new links to signers who have not signed within a few days."""
+    from transactions.services.signing import signing_reminders_send
+
+    return signing_reminders_send()
+
+
+@shared_task(acks_late=True, **MAIL_RETRY)
+def signed_copies_send_task(*, signing_request_id):
+    """Email every signer of a completed request the signed document and its certificate."""
+    from transactions.models import SigningRequest
+    from transactions.services.signing import signed_copies_send
+
+    request = SigningRequest.objects.select_related("document").filter(pk=signing_request_id)
+    request = request.first()
+    return 0 if request is None else signed_copies_send(request=request)

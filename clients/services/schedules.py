@@ -33,6 +33,11 @@ PERIODIC_JOBS = {
         {},
         {"crontab": ("0", "7", "*")},
     ),
+    "Deals: reminders to signers": (
+        "transactions.tasks.signing_reminders_task",
+        {},
+        {"crontab": ("0", "9", "*")},
+    ),
 }
 
 

@@ -14,6 +14,7 @@ from transactions.models.deals import Milestone, Transaction
 from transactions.models.documents import Document, Signer, SigningRequest, SigningStatus
 from transactions.services.documents import document_review, document_upload
 from transactions.services.signing import (
+    signers_remind,
     signing_request_cancel,
     signing_request_create,
     signing_request_verify,
@@ -208,6 +209,18 @@ class SigningRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
     def cancel(self, request, pk=None):
         signing_request = signing_request_cancel(request=self.get_object(), actor=request.user)
         return Response(self.get_serializer(signing_request).data)
+
+    @extend_schema(
+        summary="Remind the signers who have not signed yet",
+        description="Each gets a new emailed link; the link sent to them before stops working.",
+        request=None,
+        responses=SigningRequestSerializer,
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def remind(self, request, pk=None):
+        signing_request = self.get_object()
+        signers_remind(request=signing_request, actor=request.user)
+        return Response(self.get_serializer(self.get_base_queryset().get(pk=pk)).data)
 
     @extend_schema(summary="Check the signed PDF against its recorded fingerprints", request=None)
     @action(detail=True, methods=["get"], pagination_class=None)

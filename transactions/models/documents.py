@@ -142,6 +142,9 @@ class Signer(models.Model):
     user_agent = models.TextField(blank=True)
     typed_name = models.CharField(max_length=200, blank=True)
     consent_text = models.TextField(blank=True)
+    # Each reminder sends a new link: only a digest is kept, so the old token cannot be resent.
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["request", "order", "pk"]

@@ -2,11 +2,12 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.core.validators import validate_email
 from django.db import transaction as db
 from django.template.loader import render_to_string
@@ -19,6 +20,9 @@ from transactions.models.documents import Signer, SigningRequest, SigningStatus
 from transactions.services.documents import document_read, document_store
 
 MAX_SIGNERS = 10
+# Signers who have not signed are reminded every few days, a few times at most.
+REMIND_EVERY = timedelta(days=2)
+MAX_REMINDERS = 3
 
 
 def token_digest(token: str) -> str:
@@ -111,9 +115,15 @@ def signing_request_create(*, document, signers, actor):
     return request
 
 
-def _email_signers(request, links):
+def _email_signers(request, links, reminder=False):
     for signer, url in links:
-        context = {"signer": signer, "request": request, "document": request.document, "url": url}
+        context = {
+            "signer": signer,
+            "request": request,
+            "document": request.document,
+            "url": url,
+            "reminder": reminder,
+        }
         subject = render_to_string("transactions/emails/signing_request_subject.txt", context)
         send_mail(
             " ".join(subject.split()),
@@ -121,6 +131,71 @@ def _email_signers(request, links):
             None,
             [signer.email],
         )
+
+
+def signer_remind(*, signer, actor=None):
+    """Email a signer who has not signed yet a new link; the link sent before stops working.
+
+    ``actor`` is the person asking from the deal (None for the scheduled reminders).
+    """
+    request = signer.request
+    if actor is not None and not can(actor, request.document.transaction, CHANGE):
+        raise PermissionDenied("You cannot remind this deal's signers.")
+    token = secrets.token_urlsafe(32)
+    with db.atomic():
+        # The conditional update claims the reminder: a signed or cancelled request sends none.
+        claimed = (
+            Signer.objects.filter(
+                pk=signer.pk, signed_at__isnull=True, request__status=SigningStatus.SENT
+            )
+            .filter(reminders_sent=signer.reminders_sent)
+            .update(
+                token_digest=token_digest(token),
+                reminded_at=timezone.now(),
+                reminders_sent=signer.reminders_sent + 1,
+            )
+        )
+        if not claimed:
+            raise ValidationError(f"{signer.name} has nothing left to sign.")
+        signer.refresh_from_db()
+        db.on_commit(lambda: _email_signers(request, [(signer, signing_url(token))], True))
+    return signer
+
+
+def signers_remind(*, request, actor):
+    """Send a new link to every signer of a request who has not signed yet."""
+    if not can(actor, request.document.transaction, CHANGE):
+        raise PermissionDenied("You cannot remind this deal's signers.")
+    if request.status != SigningStatus.SENT:
+        raise ValidationError("Only a request still waiting for signatures has signers to remind.")
+    waiting = list(request.signers.filter(signed_at__isnull=True))
+    for signer in waiting:
+        signer_remind(signer=signer, actor=actor)
+    return waiting
+
+
+def signing_reminders_send(*, now=None):
+    """Remind the signers who have not signed within a few days, a few times at most."""
+    now = now or timezone.now()
+    due = (
+        Signer.objects.filter(
+            signed_at__isnull=True,
+            request__status=SigningStatus.SENT,
+            request__created_at__lte=now - REMIND_EVERY,
+            reminders_sent__lt=MAX_REMINDERS,
+        )
+        .exclude(reminded_at__gt=now - REMIND_EVERY)
+        .select_related("request__document")
+        .order_by("pk")
+    )
+    sent = 0
+    for signer in due:
+        try:
+            signer_remind(signer=signer)
+        except ValidationError:
+            continue  # signed or reminded by another run meanwhile
+        sent += 1
+    return sent
 
 
 def signer_for_token(token: str):
@@ -225,7 +300,37 @@ def signing_request_complete(*, request):
                 "signed_document",
             ]
         )
+        db.on_commit(lambda: _signed_copies_queue(request.pk))
     return request
+
+
+def _signed_copies_queue(signing_request_id):
+    from transactions.tasks import signed_copies_send_task
+
+    signed_copies_send_task.delay(signing_request_id=signing_request_id)
+
+
+def signed_copies_send(*, request):
+    """Every signer of a completed request gets the signed document and its audit certificate."""
+    if request.status != SigningStatus.COMPLETED:
+        return 0
+    with request.signed_file.open("rb") as stored:
+        signed_pdf = stored.read()
+    with request.certificate_file.open("rb") as stored:
+        certificate = stored.read()
+    title = request.document.title
+    signers = list(request.signers.all())
+    for signer in signers:
+        context = {"signer": signer, "request": request, "document": request.document}
+        message = EmailMessage(
+            subject=f"Signed: {title}",
+            body=render_to_string("transactions/emails/signing_completed_body.txt", context),
+            to=[signer.email],
+        )
+        message.attach(f"{request.reference}-signed.pdf", signed_pdf, "application/pdf")
+        message.attach(f"{request.reference}-certificate.pdf", certificate, "application/pdf")
+        message.send()
+    return len(signers)
 
 
 def signing_request_cancel(*, request, actor):

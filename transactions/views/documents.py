@@ -15,6 +15,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.generic import ListView
 
 from realestate.permissions import actor_for, restrict
+from realestate.views import ObjectActionView
 from transactions.forms.documents import (
     DocumentReviewForm,
     DocumentUploadForm,
@@ -25,7 +26,13 @@ from transactions.models.deals import Transaction
 from transactions.models.documents import Document, SigningRequest, SigningStatus
 from transactions.selectors import review_queue
 from transactions.services.documents import document_review, document_upload
-from transactions.services.signing import signer_for_token, signer_sign, signing_request_create
+from transactions.services.signing import (
+    signer_for_token,
+    signer_sign,
+    signers_remind,
+    signing_request_cancel,
+    signing_request_create,
+)
 
 
 def client_ip(request):
@@ -188,6 +195,33 @@ class SigningRequestCreateView(LoginRequiredMixin, View):
         return _back(request, documents_url(document.transaction))
 
 
+class SigningActionView(ObjectActionView):
+    """An action on a signing request from the deal's documents, back to the page it came from."""
+
+    queryset = SigningRequest.objects.select_related("document__transaction")
+
+    def get_success_url(self):
+        return _back(self.request, documents_url(self.object.document.transaction)).url
+
+
+class SigningCancelView(SigningActionView):
+    """Stop a signing request: its links sign nothing any more."""
+
+    success_message = "Signing request cancelled."
+
+    def perform(self, signing_request):
+        signing_request_cancel(request=signing_request, actor=self.request.user)
+
+
+class SigningRemindView(SigningActionView):
+    """Email the signers who have not signed a new link."""
+
+    def perform(self, signing_request):
+        waiting = signers_remind(request=signing_request, actor=self.request.user)
+        names = ", ".join(signer.name for signer in waiting)
+        self.success_message = f"Reminder sent to {names}." if names else "Everyone has signed."
+
+
 class SigningCertificateView(LoginRequiredMixin, View):
     """The audit certificate of a completed signing, to people who may see the deal."""
 
@@ -294,6 +328,8 @@ urlpatterns = [
         SigningCertificateView.as_view(),
         name="signing-certificate",
     ),
+    path("signing/<int:pk>/cancel/", SigningCancelView.as_view(), name="signing-cancel"),
+    path("signing/<int:pk>/remind/", SigningRemindView.as_view(), name="signing-remind"),
     path("sign/<str:token>/", SignView.as_view(), name="sign"),
     path("sign/<str:token>/document/", SignDocumentView.as_view(), name="sign-document"),
 ]
