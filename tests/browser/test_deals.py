@@ -32,3 +32,23 @@ def test_agent_completes_a_milestone_and_moves_the_deal(live_server, browser_pag
     page.get_by_role("button", name="Move to Under contract").click()
     expect(page.locator("#deal-stage")).to_have_text("Under contract")
     assert Transaction.objects.get(pk=deal.pk).stage == DealStage.UNDER_CONTRACT
+
+
+def test_agent_drags_a_deal_to_another_stage(live_server, browser_page, agent):  # noqa: F811
+    from playwright.sync_api import expect
+
+    deal = make_deal(agent.user, name="8 Elm St — Roe")
+    page = browser_page
+    sign_in(page, live_server, "/deals/pipeline/")
+    card = page.locator(f"#deal-card-{deal.pk}")
+    expect(page.locator('[data-drop-stage="pre_contract"]').locator(card)).to_be_visible()
+
+    card.drag_to(page.locator('section[data-drop-stage="under_contract"]'))
+    expect(page.locator('[data-drop-stage="under_contract"]').locator(card)).to_be_visible()
+    assert Transaction.objects.get(pk=deal.pk).stage == DealStage.UNDER_CONTRACT
+
+    # A move the stage machine does not allow is refused with its reason; the card stays.
+    card.drag_to(page.locator('section[data-drop-stage="pre_contract"]'))
+    expect(page.get_by_role("alert")).to_contain_text("can move to")
+    expect(page.locator('[data-drop-stage="under_contract"]').locator(card)).to_be_visible()
+    assert Transaction.objects.get(pk=deal.pk).stage == DealStage.UNDER_CONTRACT
