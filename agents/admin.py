@@ -55,6 +55,7 @@ class AgentAdminForm(forms.ModelForm):
             "office",
             "team",
             "is_active",
+            "reviews_documents",
             "license_number",
             "license_state",
             "license_expires",
@@ -92,7 +93,7 @@ class AgentAdminForm(forms.ModelForm):
 class AgentAdmin(BrokerageScopedAdmin):
     form = AgentAdminForm
     list_display = ["name", "brokerage", "office", "team", "license_number", "license_expires"]
-    list_filter = ["brokerage", "office", "team", "is_active", "license_state"]
+    list_filter = ["brokerage", "office", "team", "is_active", "reviews_documents", "license_state"]
     list_select_related = ["user", "brokerage", "office", "team"]
     search_fields = [
         "user__username",
@@ -106,7 +107,10 @@ class AgentAdmin(BrokerageScopedAdmin):
     actions = ["make_agent", "make_assistant", "make_viewer", "make_broker"]
     fieldsets = [
         ("Person", {"fields": ["username", "first_name", "last_name", "email", "role"]}),
-        ("Brokerage", {"fields": ["brokerage", "office", "team", "is_active"]}),
+        (
+            "Brokerage",
+            {"fields": ["brokerage", "office", "team", "is_active", "reviews_documents"]},
+        ),
         (
             "Licence",
             {"fields": ["license_number", "license_state", "license_expires", "mls_agent_id"]},

@@ -108,6 +108,13 @@ class Agent(models.Model):
         default=list, blank=True, help_text="Cities or postal codes this agent works."
     )
     specialties = models.JSONField(default=list, blank=True)
+    reviews_documents = models.BooleanField(
+        default=False,
+        help_text=(
+            "Reviews every deal's documents with the broker (a transaction coordinator or "
+            "compliance reviewer): sees the brokerage's deals, changes none of them."
+        ),
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

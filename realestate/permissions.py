@@ -12,7 +12,9 @@ through :func:`restrict`. A model takes part by declaring its :class:`Scope` wit
 * an agent or assistant changes only what they own or what was shared with them for that action;
 * a viewer reads and changes nothing beyond what a shared model shows the whole brokerage;
 * a row of a private model in its brokerage's pool (a lead nobody has claimed) is seen, not
-  changed, by every member of the brokerage, so that one of them can claim it.
+  changed, by every member of the brokerage, so that one of them can claim it;
+* a document reviewer (an agent or assistant the broker names) sees, not changes, every row of a
+  model the review covers (deals and, through them, their documents).
 """
 
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ class Scope:
     private: bool = False  # agents see only their own and shared rows, not the brokerage's
     parent: str | None = None  # a child row follows the permissions of this foreign key
     pooled: str | None = None  # boolean field: such rows are seen by the whole brokerage
+    reviewed: bool = False  # document reviewers see every row of the brokerage
 
 
 _scopes: dict[type[Model], Scope] = {}
@@ -83,6 +86,17 @@ class Actor:
         return self.user.is_superuser or self.role == Role.BROKER
 
     @property
+    def is_reviewer(self):
+        """Whether they review deal documents: the broker, or someone the broker named."""
+        from agents.choices import Role
+
+        return self.is_broker or (
+            self.agent is not None
+            and self.agent.reviews_documents
+            and self.role in (Role.AGENT, Role.ASSISTANT)
+        )
+
+    @property
     def can_write(self):
         from agents.choices import Role
 
@@ -125,7 +139,7 @@ def restrict(queryset: QuerySet, user, action: str = VIEW) -> QuerySet:
     queryset = queryset.filter(**{scope.brokerage: actor.brokerage_id})
     if actor.is_broker:
         return queryset
-    if action == VIEW and not scope.private:
+    if action == VIEW and (not scope.private or (scope.reviewed and actor.is_reviewer)):
         return queryset
     if action != VIEW and not actor.can_write:
         return queryset.none()

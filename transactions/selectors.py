@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.db.models import Count, Prefetch
 
-from realestate.permissions import CHANGE, actor_for, restrict
+from realestate.permissions import CHANGE, VIEW, actor_for, restrict
 from transactions.choices import OPEN_DEAL_STAGES, STAGE_TRANSITIONS, DealStage, ReviewState
 from transactions.models import Document, Milestone, Transaction
 
@@ -124,11 +124,11 @@ def agent_deal_milestones(*, user, today):
 
 
 def review_queue(*, user):
-    """Documents waiting for review in the broker's brokerage, oldest first."""
-    if not actor_for(user).is_broker:
+    """Documents waiting for review in the reviewer's brokerage, oldest first."""
+    if not actor_for(user).is_reviewer:
         return Document.objects.none()
     return (
-        restrict(Document.objects.all(), user, CHANGE)
+        restrict(Document.objects.all(), user, VIEW)
         .filter(review_state=ReviewState.SUBMITTED)
         .select_related("transaction", "milestone", "uploaded_by")
         .order_by("uploaded_at", "pk")

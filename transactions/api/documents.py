@@ -125,7 +125,7 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         return queryset
 
     def get_required_action(self):
-        # Reviewing is the service's rule (brokers only); seeing the deal is enough to ask.
+        # Reviewing is the service's rule (broker or reviewer); seeing the deal is enough to ask.
         return VIEW
 
     @extend_schema(

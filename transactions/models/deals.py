@@ -12,7 +12,7 @@ from transactions.choices import DateField, DealStage, PartyRole, ReviewState, S
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
-@scoped(brokerage="brokerage", owner="agent__user", private=True)
+@scoped(brokerage="brokerage", owner="agent__user", private=True, reviewed=True)
 class Transaction(models.Model):
     """A deal from accepted offer to paid commission, seen by its agents and the broker."""
 

@@ -7,7 +7,7 @@ from django.db import transaction as db
 from django.utils import timezone
 
 from properties import images
-from realestate.permissions import CHANGE, actor_for, can
+from realestate.permissions import CHANGE, VIEW, actor_for, can
 from transactions import esign
 from transactions.choices import ReviewState
 from transactions.models.documents import PDF, Document
@@ -131,14 +131,14 @@ def document_upload(*, transaction, milestone, upload, title, actor):
 
 
 def can_review(user, document) -> bool:
-    """Whether ``user`` reviews documents of this deal: a broker of its brokerage."""
-    return actor_for(user).is_broker and can(user, document.transaction, CHANGE)
+    """Whether ``user`` reviews documents of this deal: its brokerage's broker or reviewer."""
+    return actor_for(user).is_reviewer and can(user, document.transaction, VIEW)
 
 
 def document_review(*, document, approve: bool, note: str, actor):
     """Approve a submitted document or return it to the agent with a note saying why."""
     if not can_review(actor, document):
-        raise PermissionDenied("Only the broker reviews deal documents.")
+        raise PermissionDenied("Only the broker or a document reviewer reviews deal documents.")
     note = (note or "").strip()
     if not approve and not note:
         raise ValidationError({"note": "Say what needs to change before returning the document."})

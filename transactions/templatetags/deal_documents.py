@@ -45,7 +45,7 @@ def deal_documents(context, deal):
         "sections": sections,
         "loose_documents": loose,
         "can_change": can_change,
-        "is_reviewer": can_change and actor_for(user).is_broker,
+        "is_reviewer": actor_for(user).is_reviewer,
         "upload_form": upload_form,
         "signer_rows": range(SIGNER_ROWS),
         "next_url": request.get_full_path() if request else "",

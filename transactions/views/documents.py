@@ -164,7 +164,7 @@ class ReviewQueueView(LoginRequiredMixin, ListView):
     context_object_name = "documents"
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not actor_for(request.user).is_broker:
+        if request.user.is_authenticated and not actor_for(request.user).is_reviewer:
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
