@@ -48,6 +48,7 @@ from clients.demo import demo_clients_load
 from properties.choices import MediaStatus, PropertySubType, PropertyType, StandardStatus
 from properties.models import PropertyMedia
 from properties.services import listing_create, listing_update, media_add
+from transactions.demo import demo_deals_load
 
 # Every demo user signs in with this password (shown by ``manage.py demo_data``).
 DEMO_PASSWORD = "demo-pass-2026"
@@ -608,6 +609,8 @@ def demo_data_load(*, seed, listings, photos_per_listing, stdout=None, process_p
             f"{crm.clients} clients, {crm.activities} activities, {crm.tasks} tasks, "
             f"{crm.searches} saved searches, {crm.showings} showings, {crm.leads} web leads.",
         )
+        deals = demo_deals_load(brokerage_specs=DEMO_BROKERAGES, seed=seed)
+        _say(stdout, f"{deals.deals} deals, {deals.statements} commission statements.")
     # The photos' on-commit work has run by now: variants made inline, or tasks on the queue.
     result.photos_processed = PropertyMedia.objects.filter(
         property__brokerage__slug__in=DEMO_BROKERAGE_SLUGS, status=MediaStatus.READY

@@ -1,5 +1,6 @@
 from collections import Counter
 from datetime import UTC, datetime
+from decimal import Decimal
 from io import StringIO
 from unittest import mock
 
@@ -101,7 +102,19 @@ def snapshot():
 
 def delete_demo_data():
     from clients.models import Client, LeadSource
+    from transactions.models import (
+        ChecklistTemplate,
+        CommissionPlan,
+        CommissionStatement,
+        Payout,
+        PlanAssignment,
+        Transaction,
+    )
 
+    # In the order their protected foreign keys allow.
+    for model in (Payout, CommissionStatement, Transaction, PlanAssignment, CommissionPlan):
+        model.objects.all().delete()
+    ChecklistTemplate.objects.all().delete()
     Client.objects.all().delete()
     LeadSource.objects.all().delete()
     Property.objects.all().delete()
@@ -302,3 +315,21 @@ def test_the_demo_rets_feed_reads_the_demo_mls_when_synced(settings, live_server
         Property.objects.filter(mls_provider=provider).values_list("listing_key", flat=True)
     )
     assert listed == keys
+
+
+def test_demo_deals_cover_every_stage_with_statements_of_shared_deals():
+    from transactions.choices import DealStage
+    from transactions.models import CommissionShare, CommissionStatement, Transaction
+    from transactions.models.commissions import StatementStatus
+
+    load()
+
+    for slug in DEMO_BROKERAGE_SLUGS:
+        deals = Transaction.objects.filter(brokerage__slug=slug)
+        assert set(deals.values_list("stage", flat=True)) == set(DealStage.values), slug
+        statements = CommissionStatement.objects.filter(transaction__brokerage__slug=slug)
+        assert statements.filter(status=StatementStatus.PAID).exists(), slug
+        assert CommissionShare.objects.filter(transaction__brokerage__slug=slug).exists(), slug
+    for statement in CommissionStatement.objects.all():
+        lines = sum(Decimal(line["amount"]) for line in statement.lines)
+        assert lines == statement.gross
