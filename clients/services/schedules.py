@@ -33,6 +33,11 @@ PERIODIC_JOBS = {
         {},
         {"crontab": ("0", "7", "*")},
     ),
+    "Licences: mark expired and send expiry alerts": (
+        "compliance.tasks.licences_expiry_check_task",
+        {},
+        {"crontab": ("30", "6", "*")},
+    ),
 }
 
 
