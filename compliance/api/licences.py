@@ -14,6 +14,8 @@ urlpatterns = []
 class LicenceSerializer(serializers.ModelSerializer):
     agent = VisibleRowField(queryset=Agent.objects.all())
     agent_name = serializers.CharField(source="agent.name", read_only=True)
+    # Checked by the service once upper-cased, so "il" is taken as IL.
+    state = serializers.CharField(max_length=2, help_text="US state code, such as IL.")
     status_label = ChoiceLabelField(LicenceStatus.choices, source="status")
     licence_type_label = ChoiceLabelField(LicenceType.choices, source="licence_type")
     is_lapsed = serializers.BooleanField(
