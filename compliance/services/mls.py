@@ -95,12 +95,12 @@ def listings_export_record(*, user, listings):
     by_provider = {}
     for listing in listings:
         if _is_mls(listing):
-            by_provider.setdefault(listing.mls_provider_id, []).append(listing.pk)
+            key = (listing.brokerage_id, listing.mls_provider_id)
+            by_provider.setdefault(key, []).append(listing.pk)
     if not by_provider:
         return []
     now = timezone.now()
     agent = actor_for(user).agent
-    brokerage_id = listings[0].brokerage_id if agent is None else agent.brokerage_id
     rows = ListingAccess.objects.bulk_create(
         ListingAccess(
             brokerage_id=brokerage_id,
@@ -112,7 +112,7 @@ def listings_export_record(*, user, listings):
             count=len(ids),
             accessed_at=now,
         )
-        for provider_id, ids in by_provider.items()
+        for (brokerage_id, provider_id), ids in by_provider.items()
     )
     if agent is not None:
         from compliance.tasks import listing_export_alert_task

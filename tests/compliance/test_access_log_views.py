@@ -1,5 +1,7 @@
 """The broker's MLS access log page and the display rule admin, for each persona."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -103,3 +105,11 @@ def test_the_broker_reads_the_access_log_in_the_admin_but_cannot_change_it(clien
     address = reverse("admin:compliance_listingaccess_delete", args=[rows["agent_view"].pk])
     assert browser.post(address, {"post": "yes"}).status_code == 403
     assert ListingAccess.objects.filter(pk=rows["agent_view"].pk).exists()
+
+
+def test_the_log_filters_by_date(client_for, rows):
+    today = timezone.localdate()
+    browser = client_for("broker")
+    assert len(listed(browser.get(LOG, {"accessed_after": today.isoformat()}))) == 3
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    assert listed(browser.get(LOG, {"accessed_after": tomorrow})) == set()
