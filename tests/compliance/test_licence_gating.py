@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from clients.choices import RoutingMethod, RoutingOutcome
 from clients.models import Client, RoutingRule
@@ -20,6 +21,14 @@ from transactions.services.deals import deal_create, deal_update
 pytestmark = pytest.mark.django_db
 
 LAPSED = "licence has lapsed"
+FEATURE_FIELDS = (
+    "heating",
+    "cooling",
+    "view",
+    "interior_features",
+    "exterior_features",
+    "appliances",
+)
 
 
 def field_error(exc, field):
@@ -228,3 +237,27 @@ def test_the_deal_api_answers_400_with_the_agent_field_error(personas, api_for):
     assert response.status_code == 400
     assert LAPSED in " ".join(response.json()["agent"])
     assert not Transaction.objects.exists()
+
+
+def test_the_listing_admin_shows_the_lapsed_licence_on_the_agent_field(client_for, personas):
+    listing = make_listing(personas.broker.user, list_agent=personas.colleague)
+    lapse(personas.agent)
+    browser = client_for("broker")
+    url = reverse("admin:properties_property_change", args=[listing.pk])
+    form = browser.get(url).context["adminform"].form
+    data = {
+        name: ("" if value is None else value)
+        for name, value in form.initial.items()
+        if name in form.fields
+    }
+    data["list_agent"] = personas.agent.pk
+    data["list_office"] = listing.list_office_id or ""
+    for prefix in ("media", "pricechanges", "statuschanges"):
+        data[f"{prefix}-TOTAL_FORMS"] = data[f"{prefix}-INITIAL_FORMS"] = 0
+    for name in FEATURE_FIELDS:
+        data[name] = "[]"
+    response = browser.post(url, data)
+    assert response.status_code == 200
+    assert LAPSED in " ".join(response.context["adminform"].form.errors["list_agent"])
+    listing.refresh_from_db()
+    assert listing.list_agent == personas.colleague
