@@ -37,6 +37,10 @@ BROKER_ADMIN_PERMISSIONS = {
     ("transactions", "commissionplan"): ("view", "add", "change"),
     ("transactions", "planassignment"): ("view", "add", "change", "delete"),
     ("transactions", "commissionstatement"): ("view",),
+    ("compliance", "licence"): ("view", "add", "change", "delete"),
+    ("compliance", "mlsdisplayrule"): ("view", "add", "change", "delete"),
+    ("compliance", "listingaccess"): ("view",),
+    ("compliance", "exportalert"): ("view",),
 }
 
 

@@ -1,3 +1,5 @@
+from compliance.views import licences
+
 app_name = "compliance"
 
-urlpatterns = []
+urlpatterns = [*licences.urlpatterns]

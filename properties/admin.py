@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
+from compliance.services.licences import licence_assert_active
 from properties.models import PriceChange, Property, PropertyMedia, StatusChange
 from properties.services import (
     LISTING_EDITABLE_FIELDS,
@@ -52,8 +55,22 @@ class StatusChangeInline(HistoryInline):
     readonly_fields = fields
 
 
+class PropertyAdminForm(forms.ModelForm):
+    """A listing handed to an agent needs their licence in good standing, shown on the field."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if "list_agent" in self.changed_data:
+            try:
+                licence_assert_active(agent=cleaned.get("list_agent"), field="list_agent")
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
+
+
 @admin.register(Property)
 class PropertyAdmin(BrokerageScopedAdmin):
+    form = PropertyAdminForm
     list_display = [
         "__str__",
         "listing_id",

@@ -68,12 +68,20 @@ CARD_FIELDS = (
     "list_agent__user__username",
     "list_agent__user__first_name",
     "list_agent__user__last_name",
+    # The MLS display rule's disclaimer under the cards (compliance), in the same query.
+    "mls_provider__name",
+    "mls_provider__high_water_mark",
+    "mls_provider__display_rule__disclaimer",
+    "mls_provider__display_rule__show_on_cards",
+    "mls_provider__display_rule__logo_url",
 )
 
 
 def property_cards():
-    """Listings with what a listing card shows: its agent and cover thumbnail."""
-    return Property.objects.select_related("list_agent__user").only(*CARD_FIELDS)
+    """Listings with what a listing card shows: its agent, cover thumbnail and MLS rule."""
+    return Property.objects.select_related("list_agent__user", "mls_provider__display_rule").only(
+        *CARD_FIELDS
+    )
 
 
 def property_details():

@@ -13,6 +13,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from agents.choices import Role
+from compliance.services.licences import licence_assert_active
 from properties import images
 from properties.choices import (
     ON_MARKET_STATUSES,
@@ -111,6 +112,7 @@ def listing_create(*, data, actor):
     if listing.original_list_price is None:
         listing.original_list_price = listing.list_price
     _check_listing_people(listing=listing, actor=actor)
+    licence_assert_active(agent=listing.list_agent, field="list_agent")
     listing.search_document = listing.build_search_document()
     listing.home_key = listing.build_home_key()
     listing.full_clean()
@@ -131,6 +133,8 @@ def listing_update(*, listing, data, actor, source=ChangeSource.LOCAL):
         setattr(listing, field, value)
     if (listing.list_agent_id, listing.list_office_id) != old_people:
         _check_listing_people(listing=listing, actor=actor)
+    if listing.list_agent_id != old_people[0]:
+        licence_assert_active(agent=listing.list_agent, field="list_agent")
     listing.search_document = listing.build_search_document()
     listing.home_key = listing.build_home_key()
     if not listing.home_key:

@@ -6,6 +6,7 @@ app_name = "properties"
 urlpatterns = [
     path("", views.PropertyListView.as_view(), name="list"),
     path("new/", views.PropertyCreateView.as_view(), name="create"),
+    path("export.csv", views.PropertyExportView.as_view(), name="export-csv"),
     path("<int:pk>/", views.PropertyDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.PropertyUpdateView.as_view(), name="edit"),
     path("<int:pk>/archive/", views.PropertyArchiveView.as_view(), name="archive"),

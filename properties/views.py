@@ -1,12 +1,23 @@
 """The agents' listing pages: list, detail, create and edit, archive and restore, photos."""
 
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.views import View
 
+from compliance.models.mls import AccessKind
+from compliance.services.mls import (
+    listing_access_record,
+    listing_mls_attribution,
+    listings_export_record,
+    mls_card_disclaimers,
+)
 from properties.choices import PropertySubType, PropertyType, StandardStatus
+from properties.exports import EXPORT_LIMIT, listings_export_csv
 from properties.filtersets import PropertyFilterSet
 from properties.forms import FEATURE_LIST_FIELDS, PhotoUploadForm, PropertyForm
 from properties.models import Property, PropertyMedia
@@ -24,7 +35,7 @@ from properties.services import (
     media_add,
     media_delete,
 )
-from realestate.permissions import CHANGE, can
+from realestate.permissions import CHANGE, can, restrict
 from realestate.views import ObjectActionView, ObjectDetailView, ObjectFormView, ObjectListView
 
 # The listing model's default order, as the sort control names it.
@@ -55,6 +66,7 @@ class PropertyListView(ObjectListView):
         context["is_filtered"] = any(
             value for key, value in self.request.GET.items() if key not in ("page", "page_size")
         )
+        context["mls_disclaimers"] = mls_card_disclaimers(listings=context["object_list"])
         return context
 
     def render_to_response(self, context, **response_kwargs):
@@ -62,6 +74,20 @@ class PropertyListView(ObjectListView):
         # The same URL answers with a page or a partial: caches must keep them apart.
         patch_vary_headers(response, ["HX-Request"])
         return response
+
+
+class PropertyExportView(LoginRequiredMixin, View):
+    """The listings the person may see, with the list's filters, as a CSV file (logged)."""
+
+    def get(self, request):
+        from clients.api.intake import csv_response
+
+        rows = restrict(property_cards(), request.user)
+        filterset = PropertyFilterSet(request.GET, queryset=rows, request=request)
+        listings = list(filterset.qs[:EXPORT_LIMIT])
+        listings_export_record(user=request.user, listings=listings)
+        filename = f"listings-{timezone.localdate():%Y-%m-%d}.csv"
+        return csv_response(listings_export_csv(listings=listings), filename)
 
 
 class PropertyDetailView(ObjectDetailView):
@@ -82,6 +108,8 @@ class PropertyDetailView(ObjectDetailView):
         context["timeline"] = property_timeline(listing=listing)
         context["also_listed_as"] = property_home_listings(listing=listing, user=self.request.user)
         context["can_change"] = can(self.request.user, listing, CHANGE)
+        context["mls_attribution"] = listing_mls_attribution(listing=listing)
+        listing_access_record(user=self.request.user, listing=listing, kind=AccessKind.VIEW)
         return context
 
 

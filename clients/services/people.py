@@ -8,6 +8,7 @@ from clients.choices import CONTACT_KINDS, ActivityKind, ClientRole, Stage
 from clients.contact import normalize_contact_fields, validate_time_zone
 from clients.models import Activity, BuyerPreference, Client, Task
 from clients.scoring import ENGAGEMENT_KINDS, ENGAGEMENT_WINDOW, lead_score
+from compliance.services.licences import licence_assert_active
 from realestate.permissions import CHANGE, VIEW, actor_for, can
 
 # Fields the product keeps; nobody sets them through a form or the API.
@@ -102,6 +103,7 @@ def client_create(*, data, actor, tags=(), co_agents=(), preference=None):
         data["assigned_agent"] = who.agent
     _clean_client(client, data)
     _check_assignment(client=client, actor=actor)
+    licence_assert_active(agent=client.assigned_agent, field="assigned_agent")
     if client.assigned_agent_id:
         client.assigned_at = client.claimed_at = timezone.now()
     client.save()
@@ -122,6 +124,7 @@ def client_update(*, client, data, actor, tags=None, co_agents=None, preference=
     _clean_client(client, data)
     if client.assigned_agent_id != (old_agent.pk if old_agent else None):
         _check_assignment(client=client, actor=actor)
+        licence_assert_active(agent=client.assigned_agent, field="assigned_agent")
         client.assigned_at = client.claimed_at = timezone.now() if client.assigned_agent else None
         client.in_pond = False
     client.save()

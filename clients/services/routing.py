@@ -17,6 +17,7 @@ from django.utils import timezone
 from clients.choices import ActivityKind, RoutingMethod, RoutingOutcome
 from clients.models import Activity, BuyerPreference, Client, RoutingDecision, RoutingRule
 from clients.services.people import activity_log
+from compliance.services.licences import agents_with_lapsed_licence, licence_assert_active
 from realestate.permissions import CHANGE, actor_for, restrict
 
 # Each failed compare-and-set means another lead took a turn, so this bound is never reached
@@ -69,11 +70,16 @@ def _matching_area(rule, lead_areas):
 
 
 def _eligible_agents(rule, brokerage_id):
-    return [
+    """The rule's active agents of the brokerage, less those whose licence has lapsed."""
+    agents = [
         agent
         for agent in rule.agents.all()
         if agent.is_active and agent.user.is_active and agent.brokerage_id == brokerage_id
     ]
+    if not agents:
+        return agents
+    lapsed = agents_with_lapsed_licence(agent_ids=[agent.pk for agent in agents])
+    return [agent for agent in agents if agent.pk not in lapsed]
 
 
 def _rule_turn(rule):
@@ -180,6 +186,7 @@ def lead_claim(*, client, actor, now=None):
     if not who.can_write:
         raise PermissionDenied("Your role cannot claim leads.")
     agent, now = who.agent, now or timezone.now()
+    licence_assert_active(agent=agent)
     leads = Client.objects.filter(pk=client.pk)
     if leads.filter(in_pond=True).update(
         in_pond=False, assigned_agent=agent, assigned_at=now, claimed_at=now
@@ -305,6 +312,7 @@ def clients_reassign(*, clients, agent, actor, now=None):
     clients = _broker_changeable(clients=clients, actor=actor)
     if not agent.is_active or any(c.brokerage_id != agent.brokerage_id for c in clients):
         raise ValidationError({"agent": "Choose an active agent of the clients' brokerage."})
+    licence_assert_active(agent=agent)
     now = now or timezone.now()
     current = Client.objects.filter(pk__in=[c.pk for c in clients]).select_related(
         "assigned_agent__user"

@@ -1,5 +1,5 @@
-"""The product's fixed periodic jobs (clients, showings, deals), kept in django-celery-beat's
-schedule."""
+"""The product's fixed periodic jobs (clients, showings, deals, compliance), kept in
+django-celery-beat's schedule."""
 
 import json
 
@@ -37,6 +37,11 @@ PERIODIC_JOBS = {
         "transactions.tasks.signing_reminders_task",
         {},
         {"crontab": ("0", "9", "*")},
+    ),
+    "Licences: mark expired and send expiry alerts": (
+        "compliance.tasks.licences_expiry_check_task",
+        {},
+        {"crontab": ("30", "6", "*")},
     ),
 }
 

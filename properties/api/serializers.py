@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from agents.api.serializers import AgentSummarySerializer, OfficeSummarySerializer
 from agents.models import Agent, Office
+from compliance.services.mls import listing_mls_attribution
 from properties.choices import (
     ChangeSource,
     ListingSource,
@@ -172,6 +173,16 @@ class HomeListingSerializer(serializers.ModelSerializer):
         return listing.mls_provider.name if listing.mls_provider else None
 
 
+class MLSAttributionSerializer(serializers.Serializer):
+    """The disclaimer and attribution an MLS's display rule requires with its listings."""
+
+    provider = serializers.CharField()
+    disclaimer = serializers.CharField()
+    listing_office = serializers.CharField(help_text="Empty when the rule does not ask for it.")
+    listing_agent = serializers.CharField(help_text="Empty when the rule does not ask for it.")
+    logo_url = serializers.CharField()
+
+
 class PropertyDetailSerializer(serializers.ModelSerializer):
     """Every field of a listing, human labels for its codes, its agent and its photos.
 
@@ -203,6 +214,10 @@ class PropertyDetailSerializer(serializers.ModelSerializer):
         source="list_office", read_only=True, allow_null=True
     )
     photos = PropertyMediaSerializer(source="media", many=True, read_only=True)
+    mls_attribution = serializers.SerializerMethodField(
+        help_text="What the MLS requires shown with its listing (disclaimer, listing office "
+        "and agent, logo); null for the brokerage's own listings."
+    )
     also_listed_as = serializers.SerializerMethodField(
         help_text="The other listings of the same home that you may see, newest first."
     )
@@ -227,10 +242,15 @@ class PropertyDetailSerializer(serializers.ModelSerializer):
             "list_office_summary",
             "photos",
             "also_listed_as",
+            "mls_attribution",
         ]
         read_only_fields = [
             name for name in LISTING_MODEL_FIELDS if name not in LISTING_EDITABLE_FIELDS
         ]
+
+    @extend_schema_field(MLSAttributionSerializer(allow_null=True))
+    def get_mls_attribution(self, listing):
+        return listing_mls_attribution(listing=listing)
 
     @extend_schema_field(HomeListingSerializer(many=True))
     def get_also_listed_as(self, listing):

@@ -11,6 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from compliance.models.mls import AccessKind
+from compliance.services.mls import listing_access_record
 from properties.api.serializers import (
     MediaUploadSerializer,
     PropertyDetailSerializer,
@@ -94,6 +96,12 @@ class PropertyViewSet(
         if self.action == "list":
             return PropertyListSerializer
         return super().get_serializer_class()
+
+    def retrieve(self, request, *args, **kwargs):
+        listing = self.get_object()
+        # Reading an MLS listing is logged (MLS rules): one INSERT.
+        listing_access_record(user=request.user, listing=listing, kind=AccessKind.API)
+        return Response(self.get_serializer(listing).data)
 
     def perform_create(self, serializer):
         self.check_add_permission()

@@ -10,6 +10,7 @@ from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from compliance.services.licences import agents_with_lapsed_licence, licence_assert_active
 from realestate.permissions import CHANGE, VIEW, actor_for, can
 from transactions.choices import (
     OPEN_DEAL_STAGES,
@@ -118,6 +119,14 @@ def deal_co_agents_set(*, deal, agents):
     if any(agent.brokerage_id != deal.brokerage_id for agent in agents):
         raise ValidationError({"co_agents": "Choose agents of your brokerage."})
     before = set(deal.co_agents.all())
+    added = set(agents) - before
+    lapsed = agents_with_lapsed_licence(agent_ids=[agent.pk for agent in added]) if added else ()
+    if lapsed:
+        names = ", ".join(sorted(agent.name for agent in added if agent.pk in lapsed))
+        raise ValidationError(
+            {"co_agents": f"The licence has lapsed for {names}: renew it before adding them."},
+            code="licence_lapsed",
+        )
     for agent in before - set(agents):
         for action in (VIEW, CHANGE):
             remove_perm(f"transactions.{action}_transaction", agent.user, deal)
@@ -202,6 +211,7 @@ def deal_create(*, data, actor, parties=(), co_agents=()):
         data["agent"] = who.agent
     deal = Transaction(brokerage_id=who.brokerage_id, created_by=actor)
     _clean_deal(deal, data, actor)
+    licence_assert_active(agent=deal.agent)
     deal.save()
     deal_co_agents_set(deal=deal, agents=co_agents)
     for party in parties:
@@ -217,7 +227,10 @@ def deal_update(*, deal, data, actor, co_agents=None):
     data = dict(data)
     _check_fields(data, DEAL_EDITABLE_FIELDS)
     old_dates = {field: getattr(deal, field) for field in KEY_DATE_FIELDS}
+    old_agent_id = deal.agent_id
     _clean_deal(deal, data, actor)
+    if deal.agent_id != old_agent_id:
+        licence_assert_active(agent=deal.agent)
     deal.save()
     if co_agents is not None:
         deal_co_agents_set(deal=deal, agents=co_agents)

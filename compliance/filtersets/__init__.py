@@ -1,0 +1,1 @@
+"""Compliance filters shared by the HTML list pages and the API."""
