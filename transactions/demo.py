@@ -173,12 +173,6 @@ def _price(listing, rng):
     return (offered / 1000).quantize(D("1")) * 1000
 
 
-def _move(deal, actor, *stages, **closing):
-    for stage in stages:
-        extra = closing if stage == DealStage.CLOSED else {}
-        deal_stage_set(deal=deal, stage=stage, actor=actor, **extra)
-
-
 def _checklist_done(deal, actor, upto=None):
     """Tick or waive the deal's milestones, the ones due by ``upto`` (all when None)."""
     for milestone in deal.milestones.order_by("position"):
@@ -190,128 +184,106 @@ def _checklist_done(deal, actor, upto=None):
             milestone_complete(milestone=milestone, actor=actor)
 
 
+# Each demo agent's deals: (name suffix, side, days since the contract was accepted or None for
+# an offer, stages to move through, co-agent share, extra terms).
+DEAL_PLANS = (
+    ("offer", Side.BUYER, None, (), None, {"commission_rate": D("0.025")}),
+    (
+        "sale",
+        Side.LISTING,
+        26,
+        (DealStage.UNDER_CONTRACT,),
+        None,
+        {"commission_rate": D("0.03"), "earnest_money": D("10000.00")},
+    ),
+    (
+        "purchase",
+        Side.BUYER,
+        38,
+        (DealStage.UNDER_CONTRACT, DealStage.PENDING),
+        D("0.40"),
+        {"commission_rate": D("0.025")},
+    ),
+    (
+        "dual",
+        Side.DUAL,
+        95,
+        (DealStage.UNDER_CONTRACT, DealStage.PENDING, DealStage.CLOSED),
+        D("0.30"),
+        {"commission_rate": D("0.025"), "buyer_side_commission_rate": D("0.02")},
+    ),
+    (
+        "first offer",
+        Side.BUYER,
+        60,
+        (DealStage.UNDER_CONTRACT, DealStage.FELL_THROUGH),
+        None,
+        {"commission_rate": D("0.025")},
+    ),
+)
+FELL_THROUGH_REASON = "Buyer withdrew after the inspection found foundation cracks."
+
+
 def _agent_deals(agent, partner, broker, listings, rng, today, result):
-    """Five deals of one agent: one per open stage, a shared closed one, one that fell through."""
+    """One agent's deals: one per open stage, a shared closed one, one that fell through."""
     user = agent.user
-
-    def take():
-        return listings.pop() if listings else None
-
     with set_actor(user):
-        # Just accepted: the checklist is ahead.
-        listing = take()
-        deal = deal_create(
-            data={
-                "name": f"{listing.address_line if listing else 'Buyer search'} — offer",
-                "side": Side.BUYER,
-                "property": listing,
-                "offer_price": _price(listing, rng),
-                "commission_rate": D("0.025"),
-            },
-            actor=user,
-            parties=_parties(agent, rng),
-        )
-        result.deals += 1
-
-        # Under contract, inspection done, financing due in a few days.
-        listing = take()
-        accepted = today - timedelta(days=26)
-        deal = deal_create(
-            data={
-                "name": f"{listing.address_line if listing else 'Seller listing'} — sale",
-                "side": Side.LISTING,
-                "property": listing,
-                "offer_price": _price(listing, rng),
-                "earnest_money": D("10000.00"),
-                "commission_rate": D("0.03"),
-                **_dates(accepted),
-            },
-            actor=user,
-            parties=_parties(agent, rng, buyer_side=False),
-        )
-        _move(deal, user, DealStage.UNDER_CONTRACT)
-        _checklist_done(deal, user, upto=today - timedelta(days=12))
-        result.deals += 1
-
-        # Pending with the partner as co-agent on a 60/40 share; closing next week.
-        listing = take()
-        accepted = today - timedelta(days=38)
-        deal = deal_create(
-            data={
-                "name": f"{listing.address_line if listing else 'Team buyer'} — purchase",
-                "side": Side.BUYER,
-                "property": listing,
-                "offer_price": _price(listing, rng),
-                "commission_rate": D("0.025"),
-                **_dates(accepted),
-            },
-            actor=user,
-            parties=_parties(agent, rng),
-            co_agents=[partner],
-        )
-        deal_shares_set(deal=deal, shares={partner: D("0.40")}, actor=user)
-        _move(deal, user, DealStage.UNDER_CONTRACT, DealStage.PENDING)
-        _checklist_done(deal, user, upto=today)
-        result.deals += 1
-
-        # Closed earlier this year: both sides, shared with the partner; statements built.
-        listing = take()
-        accepted = today - timedelta(days=95)
-        price = _price(listing, rng)
-        deal = deal_create(
-            data={
-                "name": f"{listing.address_line if listing else 'Dual agency sale'} — dual",
-                "side": Side.DUAL,
+        for suffix, side, accepted_days, stages, share, terms in DEAL_PLANS:
+            listing = listings.pop() if listings else None
+            price = _price(listing, rng)
+            data = {
+                "name": f"{listing.address_line if listing else 'Buyer search'} — {suffix}",
+                "side": side,
                 "property": listing,
                 "offer_price": price,
-                "commission_rate": D("0.025"),
-                "buyer_side_commission_rate": D("0.02"),
-                "referral_rate": D("0.25") if rng.random() < 0.5 else None,
-                **_dates(accepted),
-            },
-            actor=user,
-            parties=_parties(agent, rng, buyer_side=False),
-            co_agents=[partner],
-        )
-        deal_shares_set(deal=deal, shares={partner: D("0.30")}, actor=user)
-        _move(deal, user, DealStage.UNDER_CONTRACT, DealStage.PENDING)
-        _checklist_done(deal, user)
-        closed_on = accepted + timedelta(days=45)
-        _move(deal, user, DealStage.CLOSED, sale_price=price, closed_on=closed_on)
-        result.deals += 1
-        with set_actor(broker.user):
-            statements = commission_statements_build(deal=deal, actor=broker.user)
-            result.statements += len(statements)
-            own = next(s for s in statements if s.agent_id == agent.pk)
-            commission_statement_approve(statement=own, actor=broker.user)
-            commission_payout_record(
-                statement=own,
-                amount=own.agent_net,
-                paid_on=closed_on + timedelta(days=3),
-                method="ach",
-                reference=f"ACH-{deal.pk:05d}",
-                actor=broker.user,
+                **terms,
+            }
+            if side == Side.DUAL and rng.random() < 0.5:
+                data["referral_rate"] = D("0.25")
+            accepted = None
+            if accepted_days is not None:
+                accepted = today - timedelta(days=accepted_days)
+                data.update(_dates(accepted))
+            deal = deal_create(
+                data=data,
+                actor=user,
+                parties=_parties(agent, rng, buyer_side=side == Side.BUYER),
+                co_agents=[partner] if share else [],
             )
+            if share:
+                deal_shares_set(deal=deal, shares={partner: share}, actor=user)
+            result.deals += 1
+            for stage in stages:
+                if stage == DealStage.CLOSED:
+                    _checklist_done(deal, user)
+                    closed_on = accepted + timedelta(days=45)
+                    deal_stage_set(
+                        deal=deal, stage=stage, actor=user, sale_price=price, closed_on=closed_on
+                    )
+                    _statements_paid(deal, agent, broker, closed_on, result)
+                elif stage == DealStage.FELL_THROUGH:
+                    deal_stage_set(deal=deal, stage=stage, actor=user, reason=FELL_THROUGH_REASON)
+                else:
+                    deal_stage_set(deal=deal, stage=stage, actor=user)
+            if accepted is not None and deal.stage in (
+                DealStage.UNDER_CONTRACT,
+                DealStage.PENDING,
+            ):
+                _checklist_done(deal, user, upto=today - timedelta(days=accepted_days // 3))
 
-        # Fell through at inspection.
-        listing = take()
-        deal = deal_create(
-            data={
-                "name": f"{listing.address_line if listing else 'Buyer search'} — first offer",
-                "side": Side.BUYER,
-                "property": listing,
-                "offer_price": _price(listing, rng),
-                "commission_rate": D("0.025"),
-                **_dates(today - timedelta(days=60)),
-            },
-            actor=user,
-            parties=_parties(agent, rng),
+
+def _statements_paid(deal, agent, broker, closed_on, result):
+    """The broker builds every agent's statement of a closed deal and pays the agent's own."""
+    with set_actor(broker.user):
+        statements = commission_statements_build(deal=deal, actor=broker.user)
+        result.statements += len(statements)
+        own = next(s for s in statements if s.agent_id == agent.pk)
+        commission_statement_approve(statement=own, actor=broker.user)
+        commission_payout_record(
+            statement=own,
+            amount=own.agent_net,
+            paid_on=closed_on + timedelta(days=3),
+            method="ach",
+            reference=f"ACH-{deal.pk:05d}",
+            actor=broker.user,
         )
-        _move(deal, user, DealStage.UNDER_CONTRACT)
-        deal_stage_set(
-            deal=deal,
-            stage=DealStage.FELL_THROUGH,
-            actor=user,
-            reason="Buyer withdrew after the inspection found foundation cracks.",
-        )
-        result.deals += 1
