@@ -88,7 +88,7 @@ def demo_deals_load(*, brokerage_specs, seed):
                 source=ListingSource.LOCAL,
                 standard_status=StandardStatus.ACTIVE,
                 archived_at__isnull=True,
-            ).order_by("pk")[:12]
+            ).order_by("pk")[: 3 * len(DEAL_PLANS)]
         )
         for index, agent in enumerate(agents[:3]):
             partner = agents[(index + 1) % len(agents)]
@@ -232,7 +232,7 @@ def _agent_deals(agent, partner, broker, listings, rng, today, result):
             listing = listings.pop() if listings else None
             price = _price(listing, rng)
             data = {
-                "name": f"{listing.address_line if listing else 'Buyer search'} — {suffix}",
+                "name": f"{listing.address_line if listing else 'Home search'} — {suffix}",
                 "side": side,
                 "property": listing,
                 "offer_price": price,
