@@ -37,6 +37,10 @@ BROKER_ADMIN_PERMISSIONS = {
     ("transactions", "commissionplan"): ("view", "add", "change"),
     ("transactions", "planassignment"): ("view", "add", "change", "delete"),
     ("transactions", "commissionstatement"): ("view",),
+    ("compliance", "fairhousingrule"): ("view", "add", "change", "delete"),
+    ("compliance", "fairhousingoverride"): ("view",),
+    ("compliance", "fairhousingscanrun"): ("view",),
+    ("compliance", "fairhousingscanlisting"): ("view",),
 }
 
 

@@ -1,6 +1,25 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ComplianceConfig(AppConfig):
     name = "compliance"
     verbose_name = "Compliance"
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from compliance.models import FairHousingOverride, FairHousingRule
+
+        auditlog.register(FairHousingRule)
+        auditlog.register(FairHousingOverride)
+
+        post_migrate.connect(
+            _fair_housing_rules, sender=self, dispatch_uid="compliance.fair_housing_rules"
+        )
+
+
+def _fair_housing_rules(**kwargs):
+    from compliance.services.fair_housing import fair_housing_rules_ensure
+
+    fair_housing_rules_ensure()

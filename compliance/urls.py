@@ -1,3 +1,5 @@
+from compliance.views import fair_housing
+
 app_name = "compliance"
 
-urlpatterns = []
+urlpatterns = [*fair_housing.urlpatterns]

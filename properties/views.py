@@ -6,6 +6,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
+from compliance.forms import FairHousingOverrideForm
+from compliance.selectors.fair_housing import fair_housing_listing_review
 from properties.choices import PropertySubType, PropertyType, StandardStatus
 from properties.filtersets import PropertyFilterSet
 from properties.forms import FEATURE_LIST_FIELDS, PhotoUploadForm, PropertyForm
@@ -24,7 +26,7 @@ from properties.services import (
     media_add,
     media_delete,
 )
-from realestate.permissions import CHANGE, can
+from realestate.permissions import CHANGE, actor_for, can
 from realestate.views import ObjectActionView, ObjectDetailView, ObjectFormView, ObjectListView
 
 # The listing model's default order, as the sort control names it.
@@ -82,6 +84,9 @@ class PropertyDetailView(ObjectDetailView):
         context["timeline"] = property_timeline(listing=listing)
         context["also_listed_as"] = property_home_listings(listing=listing, user=self.request.user)
         context["can_change"] = can(self.request.user, listing, CHANGE)
+        context["fair_housing"] = fair_housing_listing_review(listing=listing)
+        context["is_broker"] = actor_for(self.request.user).is_broker
+        context["override_form"] = FairHousingOverrideForm()
         return context
 
 

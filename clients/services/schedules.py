@@ -33,6 +33,11 @@ PERIODIC_JOBS = {
         {},
         {"crontab": ("0", "7", "*")},
     ),
+    "Fair Housing: nightly scan of MLS listings": (
+        "compliance.tasks.fair_housing_nightly_scan_task",
+        {},
+        {"crontab": ("30", "2", "*")},
+    ),
 }
 
 

@@ -1,3 +1,15 @@
 """Compliance records: Fair Housing rules and findings, licences, consent, retention, audit."""
 
-__all__ = []
+from compliance.models.fair_housing import (
+    FairHousingOverride,
+    FairHousingRule,
+    FairHousingScanListing,
+    FairHousingScanRun,
+)
+
+__all__ = [
+    "FairHousingOverride",
+    "FairHousingRule",
+    "FairHousingScanListing",
+    "FairHousingScanRun",
+]
