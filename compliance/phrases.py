@@ -2,10 +2,10 @@
 
 A rule's phrase is words, matched case-insensitively on word boundaries, each with its simple
 inflections (plural, possessive, -ed, -ing), the words joined by spaces or hyphens. In a phrase,
-``a/b`` is either word at that place, ``a_b`` two words in one alternative ("african_american"),
-``word?`` an optional word, and a trailing ``!a/b`` means "not followed by a or b" ("perfect for
-a? couple !of" leaves "perfect for a couple of cars" alone). All rules become one alternation,
-longest first, so a text is read once whatever the number of rules.
+a hyphen is a space, ``a/b`` is either word at that place, ``a_b`` two words in one alternative
+("african_american"), ``word?`` an optional word, and a trailing ``!a/b`` means "not followed by
+a or b" ("perfect for a? couple !of" leaves "perfect for a couple of cars" alone). All rules
+become one alternation, longest first, so a text is read once whatever the number of rules.
 """
 
 import re
@@ -29,7 +29,7 @@ def _words(token):
     if not words:
         raise PhraseError(f"'{token}' names no word.")
     for word in words:
-        if not re.fullmatch(r"[\w'+&.]+", word, flags=re.UNICODE):
+        if not re.fullmatch(r"[^\W_]+(?:[_'&][^\W_]+)*[+.]?", word):
             raise PhraseError(f"'{word}' is not a word.")
     return words
 
@@ -44,7 +44,8 @@ def _alternatives(token):
 
 
 def _tokens(phrase):
-    return phrase.lower().split()
+    # A hyphen in a phrase is a separator like a space: "child-free" is "child free".
+    return phrase.lower().replace("-", " ").split()
 
 
 def first_words_pattern(phrases):
@@ -55,13 +56,11 @@ def first_words_pattern(phrases):
     """
     by_letter = {}
     for phrase in phrases:
-        for word in _words(_tokens(phrase)[0].rstrip("?")):
-            by_letter.setdefault(word[0], set()).add(word[1:])
+        for word in _words(_tokens(phrase)[0]):
+            # Words start with a letter or digit, which re.escape leaves as it is.
+            by_letter.setdefault(word[0], set()).add(_literal(word)[1:])
     return "|".join(
-        re.escape(letter)
-        + "(?:"
-        + "|".join(_literal(rest) for rest in sorted(rests, key=len, reverse=True))
-        + ")"
+        f"{letter}(?:{'|'.join(sorted(rests, key=len, reverse=True))})"
         for letter, rests in sorted(by_letter.items())
     )
 

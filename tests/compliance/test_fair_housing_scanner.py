@@ -321,7 +321,9 @@ def test_an_agent_cannot_add_rules_and_a_broker_cannot_change_built_in_ones(pers
     assert FairHousingRule.objects.get(pk=builtin.pk).is_active
 
 
-@pytest.mark.parametrize("phrase", ["", "perfect? couple", "no (children)", "!of"])
+@pytest.mark.parametrize(
+    "phrase", ["", "perfect? couple", "no (children)", "!of", "no kids_", "a__b", "no //"]
+)
 def test_a_phrase_that_is_not_words_is_refused(phrase):
     with pytest.raises(PhraseError):
         phrase_pattern(phrase)
@@ -339,3 +341,18 @@ def test_built_in_rules_are_ensured_without_undoing_a_deactivation(db):
     assert rule.reason != "changed by hand"
     assert FairHousingRule.objects.filter(phrase="white only", brokerage=None).exists()
     assert FairHousingRule.objects.filter(brokerage=None).count() >= 80
+
+
+def test_a_hyphen_in_a_phrase_matches_a_space_or_a_hyphen(personas):
+    fair_housing_rule_save(
+        rule=FairHousingRule(
+            phrase="pet-free",
+            protected_class=ProtectedClass.OTHER,
+            class_label="Test",
+            reason="r",
+            suggestion="s",
+        ),
+        actor=personas.broker.user,
+    )
+    found = fair_housing_scan(text="A pet free and pet-free home", brokerage=personas.brokerage)
+    assert [f.text for f in found] == ["pet free", "pet-free"]
