@@ -174,6 +174,14 @@ class FairHousingScanRun(models.Model):
         indexes = [
             models.Index(fields=["brokerage", "-started_at"], name="fair_housing_scan_recent")
         ]
+        constraints = [
+            # The nightly scan's lock, on SQLite as on PostgreSQL: one running scan a brokerage.
+            models.UniqueConstraint(
+                fields=["brokerage"],
+                condition=models.Q(state="running"),
+                name="fair_housing_scan_one_running",
+            )
+        ]
 
     def __str__(self):
         return f"Fair Housing scan of {self.started_at:%Y-%m-%d %H:%M}"

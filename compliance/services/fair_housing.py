@@ -8,10 +8,10 @@ services call ``fair_housing_publish_check`` before a listing goes on the market
 import hashlib
 import logging
 from collections import Counter
+from datetime import timedelta
 
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
@@ -30,8 +30,7 @@ logger = logging.getLogger(__name__)
 
 # brokerage id (None: built-in rules only) -> (rules version, scanner)
 _scanners = {}
-NIGHTLY_LOCK_KEY = "compliance:fair-housing:nightly-scan"
-NIGHTLY_LOCK_SECONDS = 2 * 60 * 60
+SCAN_LEASE_SECONDS = 2 * 60 * 60  # a running scan older than this died with its worker
 SCAN_BATCH = 5000
 
 
@@ -158,7 +157,8 @@ def fair_housing_rule_delete(*, rule, actor):
 
 
 def fair_housing_rules_ensure():
-    """Create or correct the built-in rules; whether one is active is left as it was set."""
+    """Make the built-in rules exactly the shipped list (``BUILTIN_RULES``): create or correct
+    them, remove those no longer shipped; whether one is active is left as it was set."""
     stored = {rule.phrase: rule for rule in FairHousingRule.objects.filter(brokerage=None)}
     for phrase, (protected_class, reason), suggestion in BUILTIN_RULES:
         rule = stored.get(phrase) or FairHousingRule(phrase=phrase, brokerage=None)
@@ -175,35 +175,55 @@ def fair_housing_rules_ensure():
 def fair_housing_nightly_scan():
     """Scan every brokerage's MLS-synced listings and store a report for each.
 
-    Runs alone (a cache lock; a second start while one runs does nothing and returns None).
-    Returns the runs written.
+    Returns the runs written; a brokerage whose scan is already running is skipped.
     """
     from properties.choices import ListingSource
     from properties.models import Property
 
-    if not cache.add(NIGHTLY_LOCK_KEY, True, timeout=NIGHTLY_LOCK_SECONDS):
-        logger.info("the Fair Housing scan is already running")
-        return None
+    brokerage_ids = (
+        Property.objects.filter(source=ListingSource.MLS)
+        .values_list("brokerage_id", flat=True)
+        .distinct()
+        .order_by("brokerage_id")
+    )
+    runs = [fair_housing_listings_scan(brokerage_id=pk) for pk in list(brokerage_ids)]
+    return [run for run in runs if run is not None]
+
+
+def _scan_run_start(brokerage_id):
+    """The brokerage's new running scan, or None while another one runs.
+
+    A running row is the lock (a partial unique constraint, so it holds on SQLite as on
+    PostgreSQL); one left by a worker that died is failed once its lease is over.
+    """
+    now = timezone.now()
+    FairHousingScanRun.objects.filter(
+        brokerage_id=brokerage_id,
+        state=ScanState.RUNNING,
+        started_at__lt=now - timedelta(seconds=SCAN_LEASE_SECONDS),
+    ).update(state=ScanState.FAILED, finished_at=now, message="Interrupted: it never finished.")
     try:
-        brokerage_ids = (
-            Property.objects.filter(source=ListingSource.MLS)
-            .values_list("brokerage_id", flat=True)
-            .distinct()
-            .order_by("brokerage_id")
-        )
-        return [fair_housing_listings_scan(brokerage_id=pk) for pk in list(brokerage_ids)]
-    finally:
-        cache.delete(NIGHTLY_LOCK_KEY)
+        with transaction.atomic():
+            return FairHousingScanRun.objects.create(
+                brokerage_id=brokerage_id,
+                message="Running; a scan of this brokerage that starts meanwhile is skipped.",
+            )
+    except IntegrityError:
+        logger.info("a Fair Housing scan of brokerage %s is already running", brokerage_id)
+        return None
 
 
 def fair_housing_listings_scan(*, brokerage_id):
-    """Scan one brokerage's MLS-synced listings (current, not archived) into a report run."""
+    """Scan one brokerage's MLS-synced listings (current, not archived) into a report run.
+
+    Returns the run, or None when a scan of the brokerage is already running.
+    """
     from properties.choices import ListingSource
     from properties.models import Property
 
-    run = FairHousingScanRun.objects.create(
-        brokerage_id=brokerage_id, message="Running (one scan at a time: a lock is held)."
-    )
+    run = _scan_run_start(brokerage_id)
+    if run is None:
+        return None
     try:
         scanner = fair_housing_scanner(brokerage=brokerage_id)
         listings = (

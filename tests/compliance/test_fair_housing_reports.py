@@ -1,12 +1,14 @@
 """The scan endpoint, the nightly scan of MLS listings and its report pages and API."""
 
+from datetime import timedelta
+
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
 from compliance.models import FairHousingScanListing, FairHousingScanRun
 from compliance.models.fair_housing import ScanState
-from compliance.services.fair_housing import NIGHTLY_LOCK_KEY, fair_housing_nightly_scan
+from compliance.services.fair_housing import SCAN_LEASE_SECONDS, fair_housing_nightly_scan
 from compliance.tasks import fair_housing_nightly_scan_task
 from properties.models import Property
 from tests.testing.factories import make_listing, make_mls_provider
@@ -117,12 +119,24 @@ def test_the_nightly_scan_reports_each_brokerages_flagged_mls_listings(personas,
     assert len(scanned["runs"]) == 2
 
 
-def test_the_nightly_scan_does_not_run_twice_at_once(personas):
-    make_mls_provider(personas.brokerage)
-    cache.add(NIGHTLY_LOCK_KEY, True)
-    assert fair_housing_nightly_scan() is None
-    assert not FairHousingScanRun.objects.exists()
-    cache.delete(NIGHTLY_LOCK_KEY)
+def test_a_brokerage_is_not_scanned_twice_at_once(personas):
+    provider = make_mls_provider(personas.brokerage)
+    mls_listing(personas, provider, "No kids")
+    running = FairHousingScanRun.objects.create(brokerage=personas.brokerage)
+    assert fair_housing_nightly_scan() == []
+    assert list(FairHousingScanRun.objects.all()) == [running]
+
+
+def test_a_scan_left_running_by_a_dead_worker_is_failed_after_its_lease(personas):
+    provider = make_mls_provider(personas.brokerage)
+    mls_listing(personas, provider, "No kids")
+    dead = FairHousingScanRun.objects.create(brokerage=personas.brokerage)
+    long_ago = timezone.now() - timedelta(seconds=SCAN_LEASE_SECONDS + 60)
+    FairHousingScanRun.objects.filter(pk=dead.pk).update(started_at=long_ago)
+    (run,) = fair_housing_nightly_scan()
+    assert (run.state, run.listings_flagged) == (ScanState.SUCCEEDED, 1)
+    dead.refresh_from_db()
+    assert dead.state == ScanState.FAILED and "Interrupted" in dead.message
 
 
 def test_the_nightly_task_runs_the_scan(personas):
@@ -197,7 +211,9 @@ def test_the_scan_list_queries_do_not_grow_with_runs(
     personas, client_for, django_assert_num_queries, extra_runs
 ):
     for _ in range(extra_runs):
-        FairHousingScanRun.objects.create(brokerage=personas.brokerage, listings_scanned=3)
+        FairHousingScanRun.objects.create(
+            brokerage=personas.brokerage, state=ScanState.SUCCEEDED, listings_scanned=3
+        )
     client = client_for("broker")
     # session, user, agent profile with role, count, page of runs
     with django_assert_num_queries(5):
@@ -252,7 +268,7 @@ def test_the_scan_api_list_queries_do_not_grow_with_runs(
     personas, api_for, django_assert_num_queries, extra_runs
 ):
     for _ in range(extra_runs):
-        FairHousingScanRun.objects.create(brokerage=personas.brokerage)
+        FairHousingScanRun.objects.create(brokerage=personas.brokerage, state=ScanState.SUCCEEDED)
     client = api_for("broker")
     # agent profile with role, count, page of runs
     with django_assert_num_queries(3):
