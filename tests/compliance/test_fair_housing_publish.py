@@ -265,3 +265,14 @@ def test_the_api_override_of_another_brokerages_listing_is_404(personas, api_for
     response = api_for("broker").post(reverse("fair-housing-override"), body, format="json")
     assert response.status_code == 404
     assert not FairHousingOverride.objects.exists()
+
+
+def test_members_read_the_review_page_but_only_the_broker_gets_the_form(client_for, draft):
+    agent_page = client_for("agent").get(review_url(draft))
+    assert agent_page.status_code == 200
+    assert [f.text for f in agent_page.context["review"].findings] == [
+        "Adults only",
+        "perfect for a couple",
+    ]
+    assert "<textarea" not in agent_page.content.decode()
+    assert "<textarea" in client_for("broker").get(review_url(draft)).content.decode()
