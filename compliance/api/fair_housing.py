@@ -2,7 +2,7 @@
 
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -10,11 +10,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compliance.filtersets import FairHousingScanRunFilterSet
-from compliance.models import FairHousingOverride, FairHousingScanRun
-from compliance.selectors.fair_housing import fair_housing_run_listings
+from compliance.models import FairHousingOverride, FairHousingRule, FairHousingScanRun
+from compliance.selectors.fair_housing import fair_housing_rules_for, fair_housing_run_listings
 from compliance.services.fair_housing import (
     fair_housing_override_create,
     fair_housing_override_for,
+    fair_housing_rule_delete,
+    fair_housing_rule_save,
     fair_housing_scan,
 )
 from properties.models import Property
@@ -109,6 +111,29 @@ class ScanRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RuleSerializer(serializers.ModelSerializer):
+    """A Fair Housing rule: built-in (no brokerage) or the brokerage's own."""
+
+    builtin = serializers.BooleanField(source="is_builtin", read_only=True)
+    class_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = FairHousingRule
+        fields = [
+            "id",
+            "phrase",
+            "protected_class",
+            "class_label",
+            "class_name",
+            "reason",
+            "suggestion",
+            "is_active",
+            "builtin",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "updated_at"]
+
+
 class FlaggedListingSerializer(serializers.Serializer):
     listing = serializers.IntegerField(source="listing_id")
     listing_key = serializers.CharField(source="listing.listing_key")
@@ -179,6 +204,50 @@ class OverrideView(APIView):
         return Response(OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="The Fair Housing rules of the caller's brokerage",
+        description="The built-in rules (`builtin`, read-only) and the brokerage's own.",
+    ),
+    create=extend_schema(
+        summary="Add a rule for the brokerage (broker)",
+        description=(
+            "A state's or city's class, e.g. source of income. In `phrase`, words match "
+            "their plurals and -ed/-ing forms; `a/b` is either word, `word?` an optional word."
+        ),
+    ),
+)
+class RuleViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ScopedViewSet,
+):
+    """Fair Housing rules: members read them; the broker changes the brokerage's own."""
+
+    serializer_class = RuleSerializer
+    permission_classes = [IsAuthenticated, IsBrokerageMember]
+
+    def get_queryset(self):
+        return fair_housing_rules_for(user=self.request.user)
+
+    def perform_create(self, serializer):
+        self.check_add_permission()
+        rule = FairHousingRule(**serializer.validated_data)
+        serializer.instance = fair_housing_rule_save(rule=rule, actor=self.request.user)
+
+    def perform_update(self, serializer):
+        rule = serializer.instance
+        for field, value in serializer.validated_data.items():
+            setattr(rule, field, value)
+        serializer.instance = fair_housing_rule_save(rule=rule, actor=self.request.user)
+
+    def perform_destroy(self, instance):
+        fair_housing_rule_delete(rule=instance, actor=self.request.user)
+
+
 class ScanRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """The brokerage's nightly Fair Housing scans, for the broker."""
 
@@ -211,3 +280,4 @@ urlpatterns = [
 def register(router):
     """Add this area's viewsets to the API router."""
     router.register("compliance/fair-housing/runs", ScanRunViewSet, basename="fair-housing-run")
+    router.register("compliance/fair-housing/rules", RuleViewSet, basename="fair-housing-rule")

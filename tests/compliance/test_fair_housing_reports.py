@@ -274,3 +274,103 @@ def test_the_scan_api_list_queries_do_not_grow_with_runs(
     with django_assert_num_queries(3):
         response = client.get(RUNS_URL)
     assert response.data["count"] == extra_runs
+
+
+# ---------- rules API ----------
+
+RULES_URL = "/api/v1/compliance/fair-housing/rules/"
+NEW_RULE = {
+    "phrase": "no section 8",
+    "protected_class": "source_of_income",
+    "reason": "Our state protects source of income.",
+    "suggestion": "Remove it.",
+}
+
+
+def test_members_read_built_in_rules_and_their_brokerages_own(personas, api_for):
+    from compliance.models import FairHousingRule
+
+    theirs = FairHousingRule.objects.create(
+        brokerage=personas.other_brokerage,
+        phrase="no students",
+        protected_class="other",
+        class_label="Student status",
+        reason="r",
+        suggestion="s",
+    )
+    response = api_for("agent").get(RULES_URL, {"page_size": 200})
+    assert response.status_code == 200
+    ids = {row["id"] for row in response.data["results"]}
+    assert theirs.pk not in ids
+    assert response.data["count"] == FairHousingRule.objects.filter(brokerage=None).count()
+    assert all(row["builtin"] for row in response.data["results"])
+
+
+def test_the_broker_adds_changes_and_removes_a_rule_by_api(personas, api_for):
+    from compliance.models import FairHousingRule
+
+    client = api_for("broker")
+    created = client.post(RULES_URL, NEW_RULE, format="json")
+    assert created.status_code == 201, created.data
+    rule = FairHousingRule.objects.get(pk=created.data["id"])
+    assert rule.brokerage == personas.brokerage and created.data["builtin"] is False
+    changed = client.patch(f"{RULES_URL}{rule.pk}/", {"is_active": False}, format="json")
+    assert changed.status_code == 200
+    rule.refresh_from_db()
+    assert not rule.is_active
+    assert client.delete(f"{RULES_URL}{rule.pk}/").status_code == 204
+    assert not FairHousingRule.objects.filter(pk=rule.pk).exists()
+
+
+def test_a_rule_with_a_bad_phrase_is_a_field_error(api_for):
+    response = api_for("broker").post(RULES_URL, {**NEW_RULE, "phrase": "no (kids)"}, format="json")
+    assert response.status_code == 400
+    assert "phrase" in response.data
+
+
+def test_nobody_but_the_platform_changes_built_in_rules_by_api(api_for):
+    from compliance.models import FairHousingRule
+
+    builtin = FairHousingRule.objects.get(phrase="no children", brokerage=None)
+    client = api_for("broker")
+    assert client.patch(f"{RULES_URL}{builtin.pk}/", {"is_active": False}).status_code == 403
+    assert client.delete(f"{RULES_URL}{builtin.pk}/").status_code == 403
+    builtin.refresh_from_db()
+    assert builtin.is_active
+
+
+@pytest.mark.parametrize("persona", ["agent", "colleague", "assistant", "viewer", "stranger"])
+def test_only_the_broker_changes_the_brokerages_rules_by_api(personas, api_for, persona):
+    from compliance.models import FairHousingRule
+
+    rule = FairHousingRule.objects.create(brokerage=personas.brokerage, **NEW_RULE)
+    client = api_for(persona)
+    assert client.post(RULES_URL, {**NEW_RULE, "phrase": "no vouchers"}).status_code == 403
+    expected = 404 if persona == "stranger" else 403
+    patch = client.patch(f"{RULES_URL}{rule.pk}/", {"is_active": False}, format="json")
+    assert patch.status_code == expected
+    assert client.delete(f"{RULES_URL}{rule.pk}/").status_code == expected
+    rule.refresh_from_db()
+    assert rule.is_active
+    assert FairHousingRule.objects.filter(brokerage__isnull=False).count() == 1
+
+
+def test_anonymous_cannot_read_rules_by_api(api_for):
+    assert api_for("anonymous").get(RULES_URL).status_code in (401, 403)
+
+
+@pytest.mark.parametrize("own_rules", [1, 12])
+def test_the_rules_api_list_queries_do_not_grow_with_rules(
+    personas, api_for, django_assert_num_queries, own_rules
+):
+    from compliance.models import FairHousingRule
+
+    for n in range(own_rules):
+        FairHousingRule.objects.create(
+            brokerage=personas.brokerage, **{**NEW_RULE, "phrase": f"no voucher {n}"}
+        )
+    client = api_for("agent")
+    # agent profile with role, count, page of rules
+    with django_assert_num_queries(3):
+        response = client.get(RULES_URL, {"page_size": 200})
+    assert response.data["count"] == FairHousingRule.objects.count()
