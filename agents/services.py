@@ -41,6 +41,10 @@ BROKER_ADMIN_PERMISSIONS = {
     ("compliance", "mlsdisplayrule"): ("view", "add", "change", "delete"),
     ("compliance", "listingaccess"): ("view",),
     ("compliance", "exportalert"): ("view",),
+    ("compliance", "fairhousingrule"): ("view", "add", "change", "delete"),
+    ("compliance", "fairhousingoverride"): ("view",),
+    ("compliance", "fairhousingscanrun"): ("view",),
+    ("compliance", "fairhousingscanlisting"): ("view",),
 }
 
 

@@ -1,4 +1,4 @@
-"""Background work of compliance: licence expiry and MLS export alerts.
+"""Background work of compliance: licence expiry, MLS export alerts, the Fair Housing scan.
 
 Each task is thin and safe to run twice: the services record each alert before it counts.
 """
@@ -30,3 +30,12 @@ def listing_export_alert_task(*, access_id):
     from compliance.services.mls import listing_export_alert_check
 
     return listing_export_alert_check(access_id=access_id)
+
+
+@shared_task(acks_late=True)
+def fair_housing_nightly_scan_task():
+    """Scan every MLS-synced listing's public remarks and store each brokerage's report."""
+    from compliance.services.fair_housing import fair_housing_nightly_scan
+
+    runs = fair_housing_nightly_scan()
+    return None if runs is None else [run.pk for run in runs]

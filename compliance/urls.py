@@ -1,5 +1,5 @@
-from compliance.views import licences
+from compliance.views import fair_housing, licences
 
 app_name = "compliance"
 
-urlpatterns = [*licences.urlpatterns]
+urlpatterns = [*licences.urlpatterns, *fair_housing.urlpatterns]

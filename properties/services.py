@@ -93,6 +93,19 @@ def _check_listing_people(*, listing, actor):
         raise ValidationError({"list_office": "Choose an office of your brokerage."})
 
 
+def _check_fair_housing(listing, *, was_published, old_remarks):
+    """A brokerage listing put on the market, or whose public remarks change while it is on
+    the market, is refused while its public text has Fair Housing findings that no broker has
+    approved. MLS listings are the MLS's: the nightly scan reports on them instead."""
+    if listing.source != ListingSource.LOCAL or listing.standard_status not in ON_MARKET_STATUSES:
+        return
+    if was_published and listing.public_remarks == old_remarks:
+        return
+    from compliance.services.fair_housing import fair_housing_publish_check
+
+    fair_housing_publish_check(text=listing.public_remarks, brokerage=listing.brokerage_id)
+
+
 @transaction.atomic
 def listing_create(*, data, actor):
     """Create a brokerage listing with its first price and status in the timeline."""
@@ -113,6 +126,7 @@ def listing_create(*, data, actor):
         listing.original_list_price = listing.list_price
     _check_listing_people(listing=listing, actor=actor)
     licence_assert_active(agent=listing.list_agent, field="list_agent")
+    _check_fair_housing(listing, was_published=False, old_remarks="")
     listing.search_document = listing.build_search_document()
     listing.home_key = listing.build_home_key()
     listing.full_clean()
@@ -127,7 +141,7 @@ def listing_update(*, listing, data, actor, source=ChangeSource.LOCAL):
     """Change a listing; a new price or status is written to its timeline."""
     _check_fields(data, listing)
     old_price, old_status = listing.list_price, listing.standard_status
-    old_home_key = listing.home_key
+    old_home_key, old_remarks = listing.home_key, listing.public_remarks
     old_people = (listing.list_agent_id, listing.list_office_id)
     for field, value in data.items():
         setattr(listing, field, value)
@@ -135,6 +149,9 @@ def listing_update(*, listing, data, actor, source=ChangeSource.LOCAL):
         _check_listing_people(listing=listing, actor=actor)
     if listing.list_agent_id != old_people[0]:
         licence_assert_active(agent=listing.list_agent, field="list_agent")
+    _check_fair_housing(
+        listing, was_published=old_status in ON_MARKET_STATUSES, old_remarks=old_remarks
+    )
     listing.search_document = listing.build_search_document()
     listing.home_key = listing.build_home_key()
     if not listing.home_key:

@@ -9,7 +9,9 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views import View
 
+from compliance.forms import FairHousingOverrideForm
 from compliance.models.mls import AccessKind
+from compliance.selectors.fair_housing import fair_housing_listing_review
 from compliance.services.mls import (
     listing_access_record,
     listing_mls_attribution,
@@ -35,7 +37,7 @@ from properties.services import (
     media_add,
     media_delete,
 )
-from realestate.permissions import CHANGE, can, restrict
+from realestate.permissions import CHANGE, actor_for, can, restrict
 from realestate.views import ObjectActionView, ObjectDetailView, ObjectFormView, ObjectListView
 
 # The listing model's default order, as the sort control names it.
@@ -110,6 +112,9 @@ class PropertyDetailView(ObjectDetailView):
         context["can_change"] = can(self.request.user, listing, CHANGE)
         context["mls_attribution"] = listing_mls_attribution(listing=listing)
         listing_access_record(user=self.request.user, listing=listing, kind=AccessKind.VIEW)
+        context["fair_housing"] = fair_housing_listing_review(listing=listing)
+        context["is_broker"] = actor_for(self.request.user).is_broker
+        context["override_form"] = FairHousingOverrideForm()
         return context
 
 

@@ -98,3 +98,16 @@ class BrokerageScopedAdmin(admin.ModelAdmin):
         if not change and not request.user.is_superuser and hasattr(obj, "brokerage_id"):
             obj.brokerage_id = actor_for(request.user).brokerage_id
         super().save_model(request, obj, form, change)
+
+
+class ReadOnlyScopedAdmin(BrokerageScopedAdmin):
+    """Records the product writes (logs, reports, runs): read and filtered, never edited here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -6,7 +6,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from agents.api.views import AgentViewSet, MeView
 from clients.api import intake, people, searches, showings
-from compliance.api import licences
+from compliance.api import fair_housing, licences
 from mls.api.views import MLSProviderViewSet, SyncRunViewSet
 from properties.api.views import PropertyViewSet
 from transactions.api import commissions, deals, documents
@@ -16,7 +16,17 @@ router.register("properties", PropertyViewSet, basename="property")
 router.register("agents", AgentViewSet, basename="agent")
 router.register("mls/providers", MLSProviderViewSet, basename="mls-provider")
 router.register("mls/runs", SyncRunViewSet, basename="mls-run")
-AREAS = (people, intake, searches, showings, deals, documents, commissions, licences)
+AREAS = (
+    people,
+    intake,
+    searches,
+    showings,
+    deals,
+    documents,
+    commissions,
+    licences,
+    fair_housing,
+)
 for area in AREAS:
     area.register(router)
 

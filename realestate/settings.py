@@ -280,6 +280,8 @@ SPECTACULAR_SETTINGS = {
         "DealStageEnum": "transactions.choices.DealStage",
         "AgentRoleEnum": "agents.choices.Role",
         "PartyRoleEnum": "transactions.choices.PartyRole",
+        "StateEnum": "mls.choices.RunState",
+        "FairHousingScanStateEnum": "compliance.models.fair_housing.ScanState",
     },
 }
 

@@ -4,7 +4,7 @@ commission plans; deals and statements are read here and run in the CRM's pages.
 from django import forms
 from django.contrib import admin
 
-from realestate.admin import BrokerageScopedAdmin
+from realestate.admin import BrokerageScopedAdmin, ReadOnlyScopedAdmin
 from transactions.choices import ReviewState, Side
 from transactions.models import (
     ChecklistItem,
@@ -84,7 +84,7 @@ class ChecklistTemplateAdmin(BrokerageScopedAdmin):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(BrokerageScopedAdmin):
+class TransactionAdmin(ReadOnlyScopedAdmin):
     """Deals are run in the CRM's pages, where their rules apply; here they are read."""
 
     list_display = ["name", "stage", "side", "agent", "closing_on", "sale_price", "closed_on"]
@@ -92,15 +92,6 @@ class TransactionAdmin(BrokerageScopedAdmin):
     list_select_related = ["brokerage", "agent__user"]
     search_fields = ["name"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Document)

@@ -43,6 +43,11 @@ PERIODIC_JOBS = {
         {},
         {"crontab": ("30", "6", "*")},
     ),
+    "Fair Housing: nightly scan of MLS listings": (
+        "compliance.tasks.fair_housing_nightly_scan_task",
+        {},
+        {"crontab": ("30", "2", "*")},
+    ),
 }
 
 

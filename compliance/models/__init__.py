@@ -1,6 +1,22 @@
 """Compliance records: Fair Housing rules and findings, licences, consent, retention, audit."""
 
+from compliance.models.fair_housing import (
+    FairHousingOverride,
+    FairHousingRule,
+    FairHousingScanListing,
+    FairHousingScanRun,
+)
 from compliance.models.licences import Licence, LicenceAlert
 from compliance.models.mls import ExportAlert, ListingAccess, MLSDisplayRule
 
-__all__ = ["ExportAlert", "Licence", "LicenceAlert", "ListingAccess", "MLSDisplayRule"]
+__all__ = [
+    "ExportAlert",
+    "FairHousingOverride",
+    "FairHousingRule",
+    "FairHousingScanListing",
+    "FairHousingScanRun",
+    "Licence",
+    "LicenceAlert",
+    "ListingAccess",
+    "MLSDisplayRule",
+]
