@@ -1,3 +1,5 @@
+from compliance.views import privacy
+
 app_name = "compliance"
 
-urlpatterns = []
+urlpatterns = [*privacy.urlpatterns]

@@ -6,6 +6,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from agents.api.views import AgentViewSet, MeView
 from clients.api import intake, people, searches, showings
+from compliance.api import privacy
 from mls.api.views import MLSProviderViewSet, SyncRunViewSet
 from properties.api.views import PropertyViewSet
 from transactions.api import commissions, deals, documents
@@ -15,7 +16,7 @@ router.register("properties", PropertyViewSet, basename="property")
 router.register("agents", AgentViewSet, basename="agent")
 router.register("mls/providers", MLSProviderViewSet, basename="mls-provider")
 router.register("mls/runs", SyncRunViewSet, basename="mls-run")
-AREAS = (people, intake, searches, showings, deals, documents, commissions)
+AREAS = (people, intake, searches, showings, deals, documents, commissions, privacy)
 for area in AREAS:
     area.register(router)
 

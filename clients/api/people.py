@@ -33,6 +33,7 @@ from clients.services.people import (
     task_delete,
     task_update,
 )
+from compliance.models.privacy import ConsentSource
 from properties.choices import PropertyType
 from properties.models import Property
 from realestate.api import ChoiceLabelField, ScopedViewSet, VisibleRowField
@@ -348,6 +349,7 @@ class ClientViewSet(
             tags=tags,
             co_agents=co_agents,
             preference=preference,
+            consent_source=ConsentSource.API,
         )
 
     def perform_destroy(self, instance):
@@ -366,6 +368,7 @@ class ClientViewSet(
             tags=tags,
             co_agents=co_agents,
             preference=preference,
+            consent_source=ConsentSource.API,
         )
 
     @extend_schema(

@@ -33,6 +33,11 @@ PERIODIC_JOBS = {
         {},
         {"crontab": ("0", "7", "*")},
     ),
+    "Privacy: anonymise closed-out clients past the retention period": (
+        "compliance.tasks.retention_runs_task",
+        {},
+        {"crontab": ("30", "3", "*")},
+    ),
 }
 
 
