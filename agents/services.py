@@ -37,6 +37,11 @@ BROKER_ADMIN_PERMISSIONS = {
     ("transactions", "commissionplan"): ("view", "add", "change"),
     ("transactions", "planassignment"): ("view", "add", "change", "delete"),
     ("transactions", "commissionstatement"): ("view",),
+    ("compliance", "consentrecord"): ("view",),
+    ("compliance", "donotcontactentry"): ("view", "delete"),
+    ("compliance", "retentionpolicy"): ("view", "add", "change"),
+    ("compliance", "retentionrun"): ("view",),
+    ("compliance", "payoutaccount"): ("view", "add", "change"),
 }
 
 

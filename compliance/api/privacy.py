@@ -56,11 +56,23 @@ def _client(request, pk, action=VIEW):
 class ConsentRecordSerializer(serializers.ModelSerializer):
     """One consent decision of a client for one channel."""
 
+    decision = serializers.ChoiceField(
+        ConsentStatus.choices, source="status", help_text="granted, or revoked (do not contact)."
+    )
     actor_name = serializers.SerializerMethodField()
 
     class Meta:
         model = ConsentRecord
-        fields = ["id", "channel", "status", "source", "note", "actor", "actor_name", "recorded_at"]
+        fields = [
+            "id",
+            "channel",
+            "decision",
+            "source",
+            "note",
+            "actor",
+            "actor_name",
+            "recorded_at",
+        ]
         read_only_fields = fields
 
     def get_actor_name(self, record) -> str | None:
@@ -70,7 +82,7 @@ class ConsentRecordSerializer(serializers.ModelSerializer):
 
 class ConsentWriteSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(Channel.choices)
-    status = serializers.ChoiceField(ConsentStatus.choices)
+    decision = serializers.ChoiceField(ConsentStatus.choices, source="status")
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
@@ -89,9 +101,12 @@ class ClientConsentView(APIView):
     @extend_schema(
         summary="Record a client's consent decision",
         description="An agent records what the client said (source: agent). Nothing is "
-        "recorded when the channel is already in that state (200 with `null`).",
+        "recorded when the channel is already in that state (200 with a `detail`).",
         request=ConsentWriteSerializer,
-        responses={201: ConsentRecordSerializer},
+        responses={
+            201: ConsentRecordSerializer,
+            200: inline_serializer("ConsentUnchanged", {"detail": serializers.CharField()}),
+        },
     )
     def post(self, request, pk):
         client = _client(request, pk, CHANGE)
@@ -99,7 +114,7 @@ class ClientConsentView(APIView):
         data.is_valid(raise_exception=True)
         record = consent_set_by_person(client=client, actor=request.user, **data.validated_data)
         if record is None:
-            return Response(None, status=status.HTTP_200_OK)
+            return Response({"detail": "Nothing changed: the channel is already so."})
         return Response(ConsentRecordSerializer(record).data, status=status.HTTP_201_CREATED)
 
 
