@@ -24,7 +24,8 @@ def client_privacy(context, client, can_change=False):
         "more": len(records) > HISTORY_SHOWN,
         "can_change": can_change and client.anonymised_at is None,
         "is_broker": bool(user and actor_for(user).is_broker),
-        "government_id": mask(client.government_id),
+        # Only those who may change the client learn that an ID is on file, and only masked.
+        "government_id": mask(client.government_id) if can_change else "",
         "channels": Channel.choices,
         "statuses": ConsentStatus.choices,
         "csrf_token": context.get("csrf_token"),

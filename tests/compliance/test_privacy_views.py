@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from clients.models import Client
 from compliance.models import (
     ConsentRecord,
     DoNotContactEntry,
@@ -309,3 +310,18 @@ def test_the_client_form_takes_the_government_id_write_only(client_for, personas
     browser.post(reverse("clients:edit", args=[mine.pk]), {**data, "government_id": "D-42424242"})
     mine.refresh_from_db()
     assert mine.government_id == "D-42424242"
+
+
+def test_who_may_only_view_a_pooled_lead_does_not_learn_of_the_id(client_for, mine):
+    Client.objects.filter(pk=mine.pk).update(in_pond=True, assigned_agent=None)
+    page = client_for("colleague").get(mine.get_absolute_url())
+    assert page.status_code == 200
+    assert "•••• 1234" not in page.content.decode()
+    assert "•••• 1234" in client_for("broker").get(mine.get_absolute_url()).content.decode()
+
+
+def test_the_client_admin_shows_the_government_id_masked(client_for, mine):
+    page = client_for("broker").get(reverse("admin:clients_client_change", args=[mine.pk]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "•••• 1234" in body and "P-5551234" not in body
