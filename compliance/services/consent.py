@@ -224,8 +224,10 @@ def _columns(header):
         for name, cell in zip(names, header, strict=True)
     ):
         return None
-    find = lambda choices: next((i for i, n in enumerate(names) if n in choices), None)  # noqa: E731
-    email, phone, area = find(EMAIL_HEADERS), find(PHONE_HEADERS), find(AREA_HEADERS)
+    email, phone, area = (
+        next((position for position, name in enumerate(names) if name in choices), None)
+        for choices in (EMAIL_HEADERS, PHONE_HEADERS, AREA_HEADERS)
+    )
     if email is None and phone is None:
         raise ValidationError(
             "Name a column “email” or “phone” in the first line, or send one entry per line."

@@ -2,10 +2,11 @@
 period (a dry run first), export a client's data as JSON, erase a client on request.
 
 A client is *closed out* when their stage is Closed or Lost and nothing happened with them
-since the cutoff (now minus the brokerage's period): no timeline entry, showing, task or deal
-change after it, no open deal, and the client itself older than it. Anonymising removes what
-identifies the person and keeps what the brokerage counts: stage, source, agent, dates,
-roles, city and state, deal links, and the consent log's channels and decisions.
+since the cutoff (now minus the brokerage's period): no contact, timeline entry, showing, task
+or deal change after it, no open task or deal, and the client itself older than it.
+Anonymising removes what identifies the person and keeps what the brokerage counts: stage,
+source, agent, dates, roles, city and state, deal links, and the consent log's channels and
+decisions.
 """
 
 from dateutil.relativedelta import relativedelta
