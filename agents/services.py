@@ -45,6 +45,11 @@ BROKER_ADMIN_PERMISSIONS = {
     ("compliance", "fairhousingoverride"): ("view",),
     ("compliance", "fairhousingscanrun"): ("view",),
     ("compliance", "fairhousingscanlisting"): ("view",),
+    ("compliance", "consentrecord"): ("view",),
+    ("compliance", "donotcontactentry"): ("view", "delete"),
+    ("compliance", "retentionpolicy"): ("view", "add", "change"),
+    ("compliance", "retentionrun"): ("view",),
+    ("compliance", "payoutaccount"): ("view", "add", "change"),
 }
 
 

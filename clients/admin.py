@@ -25,6 +25,7 @@ from clients.models import (
 )
 from clients.services.intake import intake_key_create, intake_key_revoke
 from clients.services.routing import clients_reassign, clients_return_to_pond
+from compliance.encryption import mask
 from properties.forms import CommaSeparatedListField
 from realestate.admin import BrokerageScopedAdmin
 from realestate.permissions import VIEW, actor_for, is_scoped, restrict
@@ -248,6 +249,12 @@ class ClientAdmin(ClientsAdmin):
     search_fields = ["first_name", "last_name", "email", "phone"]
     date_hierarchy = "created_at"
     actions = ["reassign_to_agent", "return_to_pond"]
+    # The government ID is encrypted and never shown in full, here as anywhere.
+    readonly_fields = ["government_id_masked"]
+
+    @admin.display(description="Government ID")
+    def government_id_masked(self, obj):
+        return mask(obj.government_id) if obj else ""
 
     def has_add_permission(self, request):
         return False

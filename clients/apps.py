@@ -11,7 +11,10 @@ class ClientsConfig(AppConfig):
 
         from clients import models, receivers  # noqa: F401 - connects the listing events
 
-        auditlog.register(models.Client, m2m_fields={"co_agents", "tags"})
+        # The government ID is encrypted at rest; its history is not kept in plaintext either.
+        auditlog.register(
+            models.Client, m2m_fields={"co_agents", "tags"}, exclude_fields=["government_id"]
+        )
         for model in (
             models.BuyerPreference,
             models.LeadSource,

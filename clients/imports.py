@@ -19,6 +19,7 @@ from clients.choices import ClientRole, ContactMethod, Stage
 from clients.contact import normalize_contact_fields
 from clients.models import Client, LeadSource
 from clients.services.people import client_create, client_update
+from compliance.models.privacy import ConsentSource
 from realestate.permissions import CHANGE, VIEW, actor_for, can, restrict
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -426,7 +427,9 @@ class _Importer:
         data["source"] = source
         if not self.route:
             data["assigned_agent"] = self.who.agent
-        client = client_create(data=data, actor=self.actor, tags=tags)
+        client = client_create(
+            data=data, actor=self.actor, tags=tags, consent_source=ConsentSource.IMPORT
+        )
         if self.route:
             from clients.services.routing import lead_route
 
@@ -478,7 +481,13 @@ class _Importer:
         tag_names = None
         if tags:
             tag_names = [*client.tags.values_list("name", flat=True), *tags]
-        client_update(client=client, data=data, actor=self.actor, tags=tag_names)
+        client_update(
+            client=client,
+            data=data,
+            actor=self.actor,
+            tags=tag_names,
+            consent_source=ConsentSource.IMPORT,
+        )
         outcome.status, outcome.client_id = "updated", client.pk
 
 

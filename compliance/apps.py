@@ -9,19 +9,30 @@ class ComplianceConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
+        from compliance import checks  # noqa: F401 - registers the system checks
         from compliance.models import (
+            DoNotContactEntry,
             FairHousingOverride,
             FairHousingRule,
             Licence,
             MLSDisplayRule,
+            PayoutAccount,
+            RetentionPolicy,
         )
 
-        # The access log, the alerts and the scan reports are records themselves; their rows
-        # are never edited.
-        auditlog.register(Licence)
-        auditlog.register(MLSDisplayRule)
-        auditlog.register(FairHousingRule)
-        auditlog.register(FairHousingOverride)
+        # The access log, the alerts, the consent log and the scan reports are records
+        # themselves; their rows are never edited.
+        for model in (
+            Licence,
+            MLSDisplayRule,
+            FairHousingRule,
+            FairHousingOverride,
+            DoNotContactEntry,
+            RetentionPolicy,
+        ):
+            auditlog.register(model)
+        # Bank numbers are encrypted at rest; their history is not kept in plaintext either.
+        auditlog.register(PayoutAccount, exclude_fields=["account_number", "routing_number"])
 
         post_migrate.connect(
             _fair_housing_rules, sender=self, dispatch_uid="compliance.fair_housing_rules"

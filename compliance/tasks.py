@@ -1,4 +1,5 @@
-"""Background work of compliance: licence expiry, MLS export alerts, the Fair Housing scan.
+"""Background work of compliance: licence expiry, MLS export alerts, the Fair Housing scan and
+data retention.
 
 Each task is thin and safe to run twice: the services record each alert before it counts.
 """
@@ -38,4 +39,13 @@ def fair_housing_nightly_scan_task():
     from compliance.services.fair_housing import fair_housing_nightly_scan
 
     runs = fair_housing_nightly_scan()
+    return None if runs is None else [run.pk for run in runs]
+
+
+@shared_task(acks_late=True)
+def retention_runs_task():
+    """Anonymise closed-out clients of the brokerages that enabled data retention."""
+    from compliance.services.retention import retention_runs_scheduled
+
+    runs = retention_runs_scheduled()
     return None if runs is None else [run.pk for run in runs]

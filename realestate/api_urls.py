@@ -6,7 +6,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from agents.api.views import AgentViewSet, MeView
 from clients.api import intake, people, searches, showings
-from compliance.api import fair_housing, licences
+from compliance.api import fair_housing, licences, privacy
 from mls.api.views import MLSProviderViewSet, SyncRunViewSet
 from properties.api.views import PropertyViewSet
 from transactions.api import commissions, deals, documents
@@ -26,6 +26,7 @@ AREAS = (
     commissions,
     licences,
     fair_housing,
+    privacy,
 )
 for area in AREAS:
     area.register(router)

@@ -307,3 +307,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Field-level encryption (government IDs, bank details): URL-safe base64 keys of 32 bytes, the
+# first encrypts and all decrypt (see compliance.encryption for rotation). Production sets
+# them (`check --deploy` insists); otherwise a random key made for this installation in var/.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+FIELD_ENCRYPTION_KEY_FILE = VAR_DIR / "field_encryption_key"

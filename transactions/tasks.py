@@ -38,6 +38,7 @@ def signed_copies_send_task(*, signing_request_id):
     from transactions.models import SigningRequest
     from transactions.services.signing import signed_copies_send
 
-    request = SigningRequest.objects.select_related("document").filter(pk=signing_request_id)
+    request = SigningRequest.objects.select_related("document__transaction")
+    request = request.filter(pk=signing_request_id)
     request = request.first()
     return 0 if request is None else signed_copies_send(request=request)

@@ -33,6 +33,7 @@ from clients.services.people import (
     task_delete,
     task_update,
 )
+from compliance.models.privacy import ConsentSource
 from properties.choices import PropertyType
 from properties.models import Property
 from realestate.api import ChoiceLabelField, ScopedViewSet, VisibleRowField
@@ -136,6 +137,13 @@ class ClientSerializer(serializers.ModelSerializer):
         help_text="What the buyer wants; the fields sent are changed, the others kept.",
     )
     score_reasons = ScoreReasonSerializer(many=True, read_only=True)
+    government_id = serializers.CharField(
+        max_length=50,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="Stored encrypted and never returned; blank or left out keeps the stored one.",
+    )
 
     class Meta:
         model = Client
@@ -170,6 +178,7 @@ class ClientSerializer(serializers.ModelSerializer):
             "co_agents",
             "tags",
             "notes",
+            "government_id",
             "preference",
             "score",
             "score_reasons",
@@ -293,6 +302,14 @@ class TaskSerializer(serializers.ModelSerializer):
 # ---------- viewsets ----------
 
 
+def _without_blank_government_id(validated_data):
+    """The write-only government ID is changed only when a value is sent."""
+    data = dict(validated_data)
+    if not str(data.get("government_id", "")).strip():
+        data.pop("government_id", None)
+    return data
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List clients",
@@ -338,7 +355,7 @@ class ClientViewSet(
 
     def perform_create(self, serializer):
         self.check_add_permission()
-        data = dict(serializer.validated_data)
+        data = _without_blank_government_id(serializer.validated_data)
         tags = data.pop("tags", ())
         co_agents = data.pop("co_agents", ())
         preference = data.pop("preference", None)
@@ -348,13 +365,14 @@ class ClientViewSet(
             tags=tags,
             co_agents=co_agents,
             preference=preference,
+            consent_source=ConsentSource.API,
         )
 
     def perform_destroy(self, instance):
         client_delete(client=instance, actor=self.request.user)
 
     def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
+        data = _without_blank_government_id(serializer.validated_data)
         tags = data.pop("tags", None)
         co_agents = data.pop("co_agents", None)
         preference = data.pop("preference", None)
@@ -366,6 +384,7 @@ class ClientViewSet(
             tags=tags,
             co_agents=co_agents,
             preference=preference,
+            consent_source=ConsentSource.API,
         )
 
     @extend_schema(
@@ -441,7 +460,7 @@ class TaskViewSet(
 
     def perform_create(self, serializer):
         self.check_add_permission()
-        data = dict(serializer.validated_data)
+        data = _without_blank_government_id(serializer.validated_data)
         agent = data.pop("assigned_agent", None)
         done = data.pop("is_done", False)
         user = self.request.user
@@ -452,7 +471,7 @@ class TaskViewSet(
         serializer.instance = task
 
     def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
+        data = _without_blank_government_id(serializer.validated_data)
         data.pop("assigned_agent", None)
         if "is_done" in data:
             data["done"] = data.pop("is_done")

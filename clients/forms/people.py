@@ -29,12 +29,15 @@ CLIENT_FIELDSETS = (
         ),
     ),
     ("Do not contact", ("do_not_email", "do_not_call", "do_not_text")),
-    ("Address", ("street_address", "city", "state_or_province", "postal_code")),
+    ("Address", ("street_address", "city", "state_or_province", "postal_code", "government_id")),
     ("Pipeline", ("roles", "stage", "source", "assigned_agent", "co_agents", "tags")),
     ("Notes", ("notes",)),
 )
+# Set by the form's own fields rather than the model's: relations, and the government ID, which
+# is encrypted and write-only (never sent back to the browser).
+FORM_ONLY_FIELDS = ("co_agents", "tags", "government_id")
 CLIENT_MODEL_FIELDS = tuple(
-    name for _, names in CLIENT_FIELDSETS for name in names if name not in ("co_agents", "tags")
+    name for _, names in CLIENT_FIELDSETS for name in names if name not in FORM_ONLY_FIELDS
 )
 PREFERENCE_FIELDS = (
     "property_types",
@@ -95,6 +98,13 @@ class ClientForm(forms.ModelForm):
         help_text="Colleagues who work this client with the agent: they see and change it.",
     )
     tags = CommaSeparatedListField(label="Tags", help_text="e.g. investor, relocating.")
+    government_id = forms.CharField(
+        required=False,
+        max_length=50,
+        label="Government ID",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="e.g. a passport number. Stored encrypted, shown as •••• 1234; blank keeps it.",
+    )
 
     class Meta:
         model = Client
@@ -140,15 +150,21 @@ class ClientForm(forms.ModelForm):
 
     def client_data(self):
         """Every cleaned client value, for adding a client."""
-        return {name: self.cleaned_data[name] for name in CLIENT_MODEL_FIELDS}
+        data = {name: self.cleaned_data[name] for name in CLIENT_MODEL_FIELDS}
+        return {**data, **self._government_id()}
+
+    def _government_id(self):
+        value = self.cleaned_data.get("government_id", "").strip()
+        return {"government_id": value} if value else {}
 
     def changed_client_data(self):
         """Only the client values the person changed, for saving a client."""
-        return {
+        changed = {
             name: self.cleaned_data[name]
             for name in self.changed_data
             if name in CLIENT_MODEL_FIELDS
         }
+        return {**changed, **self._government_id()}
 
     def changed_relations(self):
         """Tags and co-agents when changed, else ``None`` (the service leaves them as they are)."""

@@ -14,6 +14,7 @@ from clients.choices import (
     Stage,
     Timeline,
 )
+from compliance.fields import EncryptedTextField
 from realestate.permissions import scoped
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -102,6 +103,12 @@ class Client(models.Model):
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="clients")
     notes = models.TextField(blank=True)
+    # Encrypted at rest; shown masked, never in lists, logs or the audit log.
+    government_id = EncryptedTextField(
+        "government ID", editable=False, blank=True, default="", help_text="e.g. a passport number"
+    )
+    # Set when retention or an erasure request removed the personal data; statistics stay.
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Lead routing: an assigned lead is claimed by its agent; an unclaimed one goes to the pond.
     in_pond = models.BooleanField(default=False)
     assigned_at = models.DateTimeField(null=True, blank=True)

@@ -29,9 +29,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.choices import ActivityKind, AlertEvent, AlertFrequency
+from clients.choices import ActivityKind, AlertEvent, AlertFrequency, Channel
 from clients.models import AlertScan, ListingAlert, SavedSearch
 from clients.services.people import activity_log, client_score_refresh
+from compliance.models.privacy import ConsentSource, ConsentStatus, ContactPurpose
+from compliance.services.consent import consent_record, contact_allowed, contact_allowed_q
 from properties.choices import ON_MARKET_STATUSES, PropertySubType, PropertyType, StandardStatus
 from properties.models import PriceChange, Property, StatusChange
 from realestate.permissions import CHANGE, actor_for, can
@@ -306,9 +308,10 @@ def saved_search_delete(*, saved_search, actor):
 
 
 @transaction.atomic
-def saved_search_unsubscribe(*, token):
-    """The client's own unsubscribe link: no more alerts from this search. ``None`` for an
-    unknown token; unsubscribing twice changes nothing."""
+def saved_search_unsubscribe(*, token, all_email=False):
+    """The client's own unsubscribe link: no more alerts from this search, and with
+    ``all_email`` no email at all from the brokerage (the consent log records it). ``None`` for
+    an unknown token; unsubscribing twice changes nothing."""
     search = (
         SavedSearch.objects.select_related("client", "brokerage")
         .filter(unsubscribe_token=token)
@@ -332,6 +335,14 @@ def saved_search_unsubscribe(*, token):
         )
     else:
         search.refresh_from_db(fields=["unsubscribed_at"])
+    if all_email:
+        consent_record(
+            client=search.client,
+            channel=Channel.EMAIL,
+            status=ConsentStatus.REVOKED,
+            source=ConsentSource.UNSUBSCRIBE,
+            note=f"From the alerts of “{search.name}”",
+        )
     return search
 
 
@@ -642,9 +653,8 @@ def listing_alerts_send(*, frequency, now=None):
             frequency=frequency,
             is_active=True,
             unsubscribed_at__isnull=True,
-            client__do_not_email=False,
         )
-        .exclude(client__email="")
+        .filter(contact_allowed_q(channel=Channel.EMAIL, prefix="client__"))
         .filter(Exists(waiting))
         .select_related("client__assigned_agent__user", "created_by__user", "brokerage")
         .order_by("pk")
@@ -686,6 +696,10 @@ def _undeliverable_skip(frequency, now):
 
 def _search_send(search, now, mail_connection):
     """Claim, send and confirm one search's waiting alerts; whether an email went out."""
+    if not contact_allowed(
+        client=search.client, channel=Channel.EMAIL, purpose=ContactPurpose.MARKETING
+    ):
+        return False
     claim = uuid.uuid4()
     claimed = _pending(ListingAlert.objects.filter(saved_search=search)).update(
         claimed_at=now, claim=claim

@@ -30,6 +30,7 @@ from clients.contact import normalize_contact_fields
 from clients.models import Client, LeadSource
 from clients.models.routing import IntakeKey, intake_key_digest
 from clients.services.people import activity_log, client_score_refresh
+from compliance.services.consent import client_do_not_contact_check
 
 FORM_TOKEN_SALT = "clients.lead-intake-form"
 FORM_MIN_SECONDS = 3
@@ -258,6 +259,7 @@ def lead_intake(*, brokerage, data, form_token=None, intake_key=None, now=None):
         )
         client.full_clean(exclude=["brokerage", "source", "assigned_agent", "created_by"])
         client.save()
+        client_do_not_contact_check(client=client)
     # An existing client's record is never changed by an anonymous form: anyone who knows a
     # client's phone could otherwise point their email (and their alerts) elsewhere. What was
     # sent is on the timeline for the agent to check and copy.

@@ -12,6 +12,8 @@ from clients.choices import ActivityKind, ClientRole
 from clients.models import Client
 from clients.services.people import activity_log, client_co_agents_set, client_score_refresh
 from clients.services.routing import area_key
+from compliance.models.privacy import CHANNEL_FLAGS, ConsentSource
+from compliance.services.consent import consent_flags_apply
 from realestate.permissions import CHANGE, VIEW, can, restrict
 
 MAX_PAIRS = 200
@@ -116,9 +118,7 @@ def _fill_blanks(keep, merge):
         theirs = getattr(merge, main)
         if theirs and theirs != getattr(keep, main) and not getattr(keep, other):
             setattr(keep, other, theirs)
-    # A "do not contact" either record carries is honoured.
-    for flag in ("do_not_email", "do_not_call", "do_not_text"):
-        setattr(keep, flag, getattr(keep, flag) or getattr(merge, flag))
+    # A "do not contact" either record carries is honoured: see client_merge (consent log).
     roles = set(keep.roles) | set(merge.roles)
     keep.roles = [role for role in ClientRole.values if role in roles]
     if merge.notes and merge.notes != keep.notes:
@@ -197,6 +197,13 @@ def client_merge(*, keep, merge, actor):
     co_agents.discard(keep.assigned_agent)
     keep.full_clean(exclude=["brokerage", "source", "assigned_agent", "created_by"])
     keep.save()
+    consent_flags_apply(
+        client=keep,
+        flags={flag: True for flag in CHANNEL_FLAGS.values() if getattr(merge, flag)},
+        source=ConsentSource.MERGE,
+        actor=actor,
+        note=f"Merged {merged_name}",
+    )
     moved = {}
     for relation in Client._meta.related_objects:
         count = _move_relation(relation, keep, merge)

@@ -8,6 +8,8 @@ from clients.choices import CONTACT_KINDS, ActivityKind, ClientRole, Stage
 from clients.contact import normalize_contact_fields, validate_time_zone
 from clients.models import Activity, BuyerPreference, Client, Task
 from clients.scoring import ENGAGEMENT_KINDS, ENGAGEMENT_WINDOW, lead_score
+from compliance.models.privacy import CHANNEL_FLAGS, ConsentSource
+from compliance.services.consent import client_do_not_contact_check, consent_flags_apply
 from compliance.services.licences import licence_assert_active
 from realestate.permissions import CHANGE, VIEW, actor_for, can
 
@@ -22,6 +24,7 @@ CLIENT_SYSTEM_FIELDS = frozenset(
         "score",
         "score_reasons",
         "last_contacted_at",
+        "anonymised_at",
         "created_by",
         "created_at",
         "updated_at",
@@ -78,6 +81,21 @@ def _clean_client(client, data):
         raise ValidationError(errors)
 
 
+CONTACT_FIELDS = ("email", "alternate_email", "phone", "alternate_phone")
+
+
+def _pop_consent_flags(data):
+    """The do-not-contact flags sent, taken out of ``data``: they are set through the consent
+    log (:func:`compliance.services.consent.consent_record`), never written directly."""
+    return {flag: bool(data.pop(flag)) for flag in CHANNEL_FLAGS.values() if flag in data}
+
+
+def _consent_after_save(*, client, flags, source, actor, contact_changed):
+    consent_flags_apply(client=client, flags=flags, source=source, actor=actor)
+    if contact_changed:
+        client_do_not_contact_check(client=client, actor=actor)
+
+
 def _check_assignment(*, client, actor):
     """Brokers and assistants assign anyone in the firm; an agent keeps a client themselves."""
     from agents.choices import Role
@@ -91,13 +109,26 @@ def _check_assignment(*, client, actor):
 
 
 @transaction.atomic
-def client_create(*, data, actor, tags=(), co_agents=(), preference=None):
-    """A new client of the actor's brokerage, kept by the actor unless a broker assigns it."""
+def client_create(
+    *,
+    data,
+    actor,
+    tags=(),
+    co_agents=(),
+    preference=None,
+    consent_source=ConsentSource.FORM,
+):
+    """A new client of the actor's brokerage, kept by the actor unless a broker assigns it.
+
+    Do-not-contact flags go to the consent log with ``consent_source``; an address on the
+    brokerage's do-not-contact list closes its channels.
+    """
     who = actor_for(actor)
     if not who.can_write or who.agent is None:
         raise PermissionDenied("You cannot add clients.")
     data = dict(data)
     _check_fields(data, CLIENT_EDITABLE_FIELDS)
+    flags = _pop_consent_flags(data)
     client = Client(brokerage_id=who.brokerage_id, created_by=actor)
     if "assigned_agent" not in data and not who.is_broker:
         data["assigned_agent"] = who.agent
@@ -107,6 +138,9 @@ def client_create(*, data, actor, tags=(), co_agents=(), preference=None):
     if client.assigned_agent_id:
         client.assigned_at = client.claimed_at = timezone.now()
     client.save()
+    _consent_after_save(
+        client=client, flags=flags, source=consent_source, actor=actor, contact_changed=True
+    )
     client_tags_set(client=client, tags=tags)
     client_co_agents_set(client=client, agents=co_agents)
     if preference:
@@ -116,10 +150,26 @@ def client_create(*, data, actor, tags=(), co_agents=(), preference=None):
 
 
 @transaction.atomic
-def client_update(*, client, data, actor, tags=None, co_agents=None, preference=None):
-    """Change a client (and their buyer preferences); a new stage or agent goes on the timeline."""
+def client_update(
+    *,
+    client,
+    data,
+    actor,
+    tags=None,
+    co_agents=None,
+    preference=None,
+    consent_source=ConsentSource.FORM,
+):
+    """Change a client (and their buyer preferences); a new stage or agent goes on the timeline.
+
+    Do-not-contact flags go to the consent log with ``consent_source``.
+    """
     data = dict(data)
     _check_fields(data, CLIENT_EDITABLE_FIELDS)
+    if client.anonymised_at is not None:
+        raise ValidationError("This client's personal data was removed; it cannot be changed.")
+    flags = _pop_consent_flags(data)
+    old_contacts = [getattr(client, name) for name in CONTACT_FIELDS]
     old_stage, old_agent = client.stage, client.assigned_agent
     _clean_client(client, data)
     if client.assigned_agent_id != (old_agent.pk if old_agent else None):
@@ -128,6 +178,13 @@ def client_update(*, client, data, actor, tags=None, co_agents=None, preference=
         client.assigned_at = client.claimed_at = timezone.now() if client.assigned_agent else None
         client.in_pond = False
     client.save()
+    _consent_after_save(
+        client=client,
+        flags=flags,
+        source=consent_source,
+        actor=actor,
+        contact_changed=old_contacts != [getattr(client, name) for name in CONTACT_FIELDS],
+    )
     if tags is not None:
         client_tags_set(client=client, tags=tags)
     if co_agents is not None:

@@ -48,6 +48,11 @@ PERIODIC_JOBS = {
         {},
         {"crontab": ("30", "2", "*")},
     ),
+    "Privacy: anonymise closed-out clients past the retention period": (
+        "compliance.tasks.retention_runs_task",
+        {},
+        {"crontab": ("30", "3", "*")},
+    ),
 }
 
 

@@ -13,9 +13,11 @@ from django.utils import dateformat, timezone
 
 from agents.choices import Role
 from agents.models import Agent
-from clients.choices import BOOKED_STATUSES, ActivityKind, ShowingStatus
+from clients.choices import BOOKED_STATUSES, ActivityKind, Channel, ShowingStatus
 from clients.models import CalendarFeed, Showing
 from clients.services.people import activity_log
+from compliance.models.privacy import ContactPurpose
+from compliance.services.consent import contact_allowed
 from realestate.permissions import CHANGE, VIEW, actor_for, can, restrict
 
 logger = logging.getLogger(__name__)
@@ -405,7 +407,9 @@ def _remind(showing):
             to=[agent.user.email],
         )
         sent += 1
-    if client is not None and client.email and not client.do_not_email:
+    if client is not None and contact_allowed(
+        client=client, channel=Channel.EMAIL, purpose=ContactPurpose.SERVICE
+    ):
         zone = _client_zone(client)
         _send(
             template="showing_reminder_client",

@@ -169,12 +169,12 @@ class UnsubscribeView(View):
 
     def get(self, request, token):
         search = get_object_or_404(
-            SavedSearch.objects.select_related("brokerage"), unsubscribe_token=token
+            SavedSearch.objects.select_related("brokerage", "client"), unsubscribe_token=token
         )
         return render(request, "clients/unsubscribe.html", {"search": search})
 
     def post(self, request, token):
-        search = saved_search_unsubscribe(token=token)
+        search = saved_search_unsubscribe(token=token, all_email=request.POST.get("all") == "1")
         if search is None:
             raise Http404("No such subscription.")
         return render(request, "clients/unsubscribe_done.html", {"search": search})

@@ -8,8 +8,17 @@ from compliance.models.fair_housing import (
 )
 from compliance.models.licences import Licence, LicenceAlert
 from compliance.models.mls import ExportAlert, ListingAccess, MLSDisplayRule
+from compliance.models.privacy import (
+    ConsentRecord,
+    DoNotContactEntry,
+    PayoutAccount,
+    RetentionPolicy,
+    RetentionRun,
+)
 
 __all__ = [
+    "ConsentRecord",
+    "DoNotContactEntry",
     "ExportAlert",
     "FairHousingOverride",
     "FairHousingRule",
@@ -19,4 +28,7 @@ __all__ = [
     "LicenceAlert",
     "ListingAccess",
     "MLSDisplayRule",
+    "PayoutAccount",
+    "RetentionPolicy",
+    "RetentionRun",
 ]

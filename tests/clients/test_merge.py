@@ -23,6 +23,7 @@ from clients.models import (
 from clients.services.merge import client_duplicates, client_merge
 from clients.services.people import activity_log, buyer_preference_save, client_share, task_create
 from clients.services.routing import lead_route
+from compliance.models import ConsentRecord
 from tests.testing.factories import make_agent, make_client, make_listing
 
 pytestmark = pytest.mark.django_db
@@ -137,8 +138,13 @@ def test_a_merge_moves_everything_and_deletes_the_duplicate(personas, twins):
 
     assert not Client.objects.filter(pk=merge.pk).exists()
     after = related_totals(keep)
-    # Nothing pointing at either client is lost; the merge adds its own timeline line.
-    assert after == {**before, Activity._meta.label: before[Activity._meta.label] + 1}
+    # Nothing pointing at either client is lost; the merge adds its own timeline line, and
+    # the consent log records that keep now honours the duplicate's "do not call".
+    assert after == {
+        **before,
+        Activity._meta.label: before[Activity._meta.label] + 1,
+        ConsentRecord._meta.label: before[ConsentRecord._meta.label] + 1,
+    }
     assert Task.objects.get().client == keep
     assert Showing.objects.get().client == keep
     assert SavedSearch.objects.get().client == keep

@@ -9,6 +9,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "p9-w3k!x7$zq2@r5t8y1u4i6o0p3a5s7d9f2g4h6j8k1l3z5x7c9v2b4n6m8q1w3e5",
     "ALLOWED_HOSTS": "crm.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://crm.example.com",
+    "FIELD_ENCRYPTION_KEYS": "q0gN8TuF3m1cX6yZ2vB5nA7sD9fG4hJ8kL0pO3iU6e4=",
 }
 
 

@@ -1,6 +1,7 @@
 """Electronic signature of deal documents on our own pages, with one-time emailed links."""
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
@@ -14,10 +15,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from compliance.models.privacy import ContactPurpose
+from compliance.services.consent import address_block_reason
 from realestate.permissions import CHANGE, can
 from transactions import esign
 from transactions.models.documents import Signer, SigningRequest, SigningStatus
 from transactions.services.documents import document_read, document_store
+
+logger = logging.getLogger(__name__)
 
 MAX_SIGNERS = 10
 # Signers who have not signed are reminded every few days, a few times at most.
@@ -81,6 +86,27 @@ def signing_request_create(*, document, signers, actor):
     if not document.is_pdf:
         raise ValidationError({"document": "Only PDF documents can be signed electronically."})
     cleaned = _clean_signers(signers)
+    brokerage_id = document.transaction.brokerage_id
+    refused = [
+        reason
+        for reason in (
+            address_block_reason(
+                brokerage_id=brokerage_id, address=s["email"], purpose=ContactPurpose.TRANSACTION
+            )
+            for s in cleaned
+        )
+        if reason
+    ]
+    if refused:
+        raise ValidationError(
+            {
+                "signers": [
+                    *refused,
+                    "Record the client's consent to email on their page first, or have them "
+                    "sign on paper.",
+                ]
+            }
+        )
     data = document_read(document)
     if esign.document_sha256(data) != document.sha256:
         raise ValidationError(
@@ -116,7 +142,14 @@ def signing_request_create(*, document, signers, actor):
 
 
 def _email_signers(request, links, reminder=False):
+    brokerage_id = request.document.transaction.brokerage_id
     for signer, url in links:
+        if address_block_reason(
+            brokerage_id=brokerage_id, address=signer.email, purpose=ContactPurpose.TRANSACTION
+        ):
+            # The client said stop after the request was made: their link is not emailed.
+            logger.warning("Signing link of signer %s not emailed: do not contact", signer.pk)
+            continue
         context = {
             "signer": signer,
             "request": request,
@@ -319,7 +352,14 @@ def signed_copies_send(*, request):
     with request.certificate_file.open("rb") as stored:
         certificate = stored.read()
     title = request.document.title
-    signers = list(request.signers.all())
+    brokerage_id = request.document.transaction.brokerage_id
+    signers = [
+        signer
+        for signer in request.signers.all()
+        if not address_block_reason(
+            brokerage_id=brokerage_id, address=signer.email, purpose=ContactPurpose.TRANSACTION
+        )
+    ]
     for signer in signers:
         context = {"signer": signer, "request": request, "document": request.document}
         message = EmailMessage(
