@@ -1,5 +1,10 @@
-from compliance.views import fair_housing, licences, privacy
+from compliance.views import fair_housing, licences, overview, privacy
 
 app_name = "compliance"
 
-urlpatterns = [*licences.urlpatterns, *fair_housing.urlpatterns, *privacy.urlpatterns]
+urlpatterns = [
+    *overview.urlpatterns,
+    *licences.urlpatterns,
+    *fair_housing.urlpatterns,
+    *privacy.urlpatterns,
+]
