@@ -16,12 +16,13 @@ class ClientsConfig(AppConfig):
             models.BuyerPreference,
             models.LeadSource,
             models.RoutingRule,
-            models.SavedSearch,
             models.Showing,
             models.Task,
         ):
             auditlog.register(model)
         auditlog.register(models.IntakeKey, exclude_fields=["digest"])
+        # The unsubscribe link's token is a secret of the client's mailbox.
+        auditlog.register(models.SavedSearch, exclude_fields=["unsubscribe_token"])
 
         post_migrate.connect(_periodic_jobs, sender=self, dispatch_uid="clients.periodic_jobs")
 

@@ -1,3 +1,5 @@
 """Compliance records: Fair Housing rules and findings, licences, consent, retention, audit."""
 
-__all__ = []
+from compliance.models.security import SecurityEvent, SecurityEventKind
+
+__all__ = ["SecurityEvent", "SecurityEventKind"]

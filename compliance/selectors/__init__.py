@@ -1,0 +1,1 @@
+"""Compliance selectors, one module per area."""

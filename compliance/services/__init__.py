@@ -1,0 +1,1 @@
+"""Compliance services, one module per area."""
