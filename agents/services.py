@@ -37,6 +37,7 @@ BROKER_ADMIN_PERMISSIONS = {
     ("transactions", "commissionplan"): ("view", "add", "change"),
     ("transactions", "planassignment"): ("view", "add", "change", "delete"),
     ("transactions", "commissionstatement"): ("view",),
+    ("compliance", "securityevent"): ("view",),
 }
 
 

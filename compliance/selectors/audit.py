@@ -28,7 +28,7 @@ def security_events(*, user):
 def audited_content_types():
     """The content types of every model the audit log records, for the object filter."""
     models = auditlog.get_models()
-    types = ContentType.objects.get_for_models(*models, for_concrete_models=False)
+    types = ContentType.objects.get_for_models(*models)
     return ContentType.objects.filter(pk__in=[ct.pk for ct in types.values()]).order_by(
         "app_label", "model"
     )

@@ -1,11 +1,13 @@
 """The broker's audit pages: who changed what, and who signed in, failed or was refused."""
 
+from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.views import View
 
 from clients.api.intake import csv_response
 from compliance.filtersets import AuditEntryFilterSet, SecurityEventFilterSet
+from compliance.models import SecurityEvent
 from compliance.selectors.audit import (
     audit_entries,
     audit_entries_csv,
@@ -31,6 +33,7 @@ class BrokerOnlyMixin:
 class AuditEntryListView(BrokerOnlyMixin, ObjectListView):
     """Every change made by the brokerage's people, with its diff, filtered and paginated."""
 
+    queryset = LogEntry.objects.all()
     template_name = "compliance/audit_list.html"
     filterset_class = AuditEntryFilterSet
     context_object_name = "entries"
@@ -48,6 +51,7 @@ class AuditEntryListView(BrokerOnlyMixin, ObjectListView):
 class SecurityEventListView(BrokerOnlyMixin, ObjectListView):
     """Sign-ins, sign-outs, failures, lockouts and refusals of the brokerage's people."""
 
+    queryset = SecurityEvent.objects.all()
     template_name = "compliance/security_event_list.html"
     filterset_class = SecurityEventFilterSet
     context_object_name = "events"
