@@ -8,19 +8,25 @@ from django.db.models import Max
 from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import render
-from rest_framework.throttling import BaseThrottle
 
 # A lockout never lasts longer than this, however long the attack goes on.
 MAX_COOL_OFF = timedelta(days=1)
 
 
 def client_ip(request):
-    """The client's address, trusting X-Forwarded-For only as far as our NUM_PROXIES proxies.
+    """The client's address: X-Forwarded-For is trusted only as far as ``NUM_PROXIES`` reach.
 
-    The same rule DRF's throttles apply, so a throttle, a lockout and an audit entry name the
-    same address; a header the client wrote itself is never believed.
+    The rule DRF's throttles apply too (REST_FRAMEWORK's NUM_PROXIES is the same setting), so a
+    throttle, a lockout, a signature and an audit entry name the same address; a header the
+    client wrote itself is never believed.
     """
-    return BaseThrottle().get_ident(request) or None
+    num_proxies = getattr(settings, "NUM_PROXIES", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if num_proxies and forwarded:
+        addresses = [address.strip() for address in forwarded.split(",") if address.strip()]
+        if addresses:
+            return addresses[-min(num_proxies, len(addresses))]
+    return request.META.get("REMOTE_ADDR", "")
 
 
 def _tried_username(request):

@@ -104,24 +104,17 @@ def test_a_forwarded_for_header_from_the_client_does_not_dodge_the_lockout(membe
 
 
 def test_behind_our_proxy_the_forwarded_address_is_the_one_locked(member, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
-    from rest_framework.settings import api_settings
-
-    api_settings.reload()
-    try:
-        proxy = browser("10.0.0.2")
-        for _ in range(5):
-            proxy.post(
-                LOGIN_URL, {"username": "mia", "password": "wrong"}, HTTP_X_FORWARDED_FOR="1.2.3.4"
-            )
-        other_client = proxy.post(
-            LOGIN_URL, {"username": "mia", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="5.6.7.8"
+    settings.NUM_PROXIES = 1
+    proxy = browser("10.0.0.2")
+    for _ in range(5):
+        proxy.post(
+            LOGIN_URL, {"username": "mia", "password": "wrong"}, HTTP_X_FORWARDED_FOR="1.2.3.4"
         )
-        assert other_client.status_code == 302
-        assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"1.2.3.4"}
-    finally:
-        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
-        api_settings.reload()
+    other_client = proxy.post(
+        LOGIN_URL, {"username": "mia", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="5.6.7.8"
+    )
+    assert other_client.status_code == 302
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"1.2.3.4"}
 
 
 def test_the_token_endpoint_locks_out_after_five_failures_with_a_429(member):
@@ -372,3 +365,49 @@ def test_anonymous_visitors_are_sent_to_the_admin_login(db):
     response = Client().get("/admin/")
     assert response.status_code == 302
     assert response.url.startswith("/admin/login/")
+
+
+def test_any_website_may_frame_the_public_lead_form(personas):
+    response = Client().get(reverse("clients:intake-form", args=[personas.brokerage.slug]))
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    assert "frame-ancestors" not in policy
+    assert "script-src 'self'" in policy
+
+
+def test_the_signing_page_may_show_its_pdf_and_only_this_site_may_frame_it(
+    personas, settings, django_capture_on_commit_callbacks
+):
+    import re
+
+    from django.core import mail
+
+    from tests.transactions.test_documents import pdf_upload
+    from transactions.models import Transaction
+    from transactions.services.documents import document_upload
+    from transactions.services.signing import signing_request_create
+
+    settings.SITE_URL = "http://testserver"
+    deal = Transaction.objects.create(
+        brokerage=personas.brokerage, name="12 Elm Street", side="buyer", agent=personas.agent
+    )
+    document = document_upload(
+        transaction=deal,
+        milestone=None,
+        upload=pdf_upload(),
+        title="Offer",
+        actor=personas.agent.user,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        signing_request_create(
+            document=document,
+            signers=[{"name": "Jane Buyer", "email": "jane@example.com"}],
+            actor=personas.agent.user,
+        )
+    link = re.search(r"http://testserver(/deals/sign/[A-Za-z0-9_-]+/)", mail.outbox[0].body)[1]
+    page = Client().get(link)
+    assert page.status_code == 200
+    assert "object-src 'self'" in page["Content-Security-Policy"]
+    pdf = Client().get(link + "document/")
+    assert pdf.status_code == 200
+    assert "frame-ancestors 'self'" in pdf["Content-Security-Policy"]
