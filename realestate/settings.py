@@ -251,7 +251,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "realestate.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "realestate.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "realestate.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",

@@ -7,6 +7,8 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+handler404 = "realestate.views.page_not_found"
+
 admin.site.site_header = "Brokerage back office"
 admin.site.site_title = "Brokerage back office"
 admin.site.index_title = "Run the brokerage"

@@ -411,3 +411,24 @@ def test_the_signing_page_may_show_its_pdf_and_only_this_site_may_frame_it(
     pdf = Client().get(link + "document/")
     assert pdf.status_code == 200
     assert "frame-ancestors 'self'" in pdf["Content-Security-Policy"]
+
+
+def test_an_api_address_that_matches_no_route_answers_json_404(api_for):
+    response = api_for("agent").get("/api/v1/clients/not-a-number.5/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_page_address_that_matches_nothing_answers_the_404_page(client_for):
+    response = client_for("agent").get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_the_api_schema_documents_the_error_answers():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(public=True)
+    operation = schema["paths"]["/api/v1/clients/{id}/"]["get"]
+    assert {"200", "400", "401", "403", "404", "429"} <= set(operation["responses"])
