@@ -7,7 +7,7 @@ from auditlog.models import LogEntry
 from axes.models import AccessAttempt
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
-from django.urls import reverse
+from django.urls import get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -432,3 +432,57 @@ def test_the_api_schema_documents_the_error_answers():
     schema = SchemaGenerator().get_schema(public=True)
     operation = schema["paths"]["/api/v1/clients/{id}/"]["get"]
     assert {"200", "400", "401", "403", "404", "429"} <= set(operation["responses"])
+
+
+# CSRF and secrets
+
+
+CSRF_EXEMPT_PAGES = {
+    "clients:intake-form": "brokerage websites post the lead form; a signed form token instead",
+    "clients:unsubscribe": "mail programs' one-click unsubscribe; the URL's token is the proof",
+}
+
+
+def test_no_page_skips_csrf_but_the_known_public_ones():
+    from rest_framework.views import APIView
+
+    from tests.compliance.test_permission_sweep import walk
+
+    exempt = set()
+    for name, pattern in walk(get_resolver().url_patterns):
+        callback = pattern.callback
+        view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+        if view_class is not None and issubclass(view_class, APIView):
+            continue  # DRF checks CSRF itself for session sign-ins (tested below)
+        if name.startswith("mls_demo:"):
+            continue  # the demo MLS: a stand-in MLS server that holds no brokerage data
+        if getattr(callback, "csrf_exempt", False):
+            exempt.add(name)
+    assert exempt == set(CSRF_EXEMPT_PAGES)
+
+
+def test_a_page_post_without_the_csrf_token_is_refused(personas):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(personas.agent.user)
+    response = client.post(reverse("clients:create"), {"first_name": "Eve"})
+    assert response.status_code == 403
+
+
+def test_an_api_post_signed_in_by_session_needs_the_csrf_token(personas):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(personas.agent.user)
+    response = client.post(
+        "/api/v1/tasks/", {"title": "Call back"}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+
+
+def test_no_password_reaches_the_logs(member, caplog):
+    caplog.set_level("DEBUG")
+    fail_login(browser(), 6)
+    APIClient().post(TOKEN_URL, {"username": "mia", "password": "api-wrong-password"})
+    browser().post(LOGIN_URL, {"username": "mia", "password": PASSWORD})
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "wrong" not in logged and PASSWORD not in logged
+    assert "api-wrong-password" not in logged
