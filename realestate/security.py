@@ -45,7 +45,7 @@ def lockout_cool_off(request=None):
     past the limit (15 min, 30 min, 1 h ... at most a day)."""
     from axes.models import AccessAttempt
 
-    base = timedelta(minutes=settings.AXES_LOCKOUT_BASE_MINUTES)
+    base = timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
     if request is None:
         return base
     username = _tried_username(request)
@@ -66,10 +66,7 @@ def lockout_response(request, original_response=None, credentials=None):
     minutes = max(1, round(cool_off.total_seconds() / 60))
     if request.path.startswith("/api/"):
         response = JsonResponse(
-            {
-                "detail": "Too many failed sign-in attempts. "
-                f"Try again in {minutes} minutes or ask your broker to unlock the account."
-            },
+            {"detail": f"Too many failed sign-in attempts. Try again in {minutes} minutes."},
             status=429,
         )
     else:

@@ -321,7 +321,7 @@ SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_MINUTES", default=60) * 60
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = "realestate.security.lockout_cool_off"
-AXES_LOCKOUT_BASE_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 AXES_USE_ATTEMPT_EXPIRATION = True
 AXES_RESET_ON_SUCCESS = True
 # The client's address by the NUM_PROXIES rule that API throttling uses (X-Forwarded-For
