@@ -34,7 +34,7 @@ pytestmark = [
     ),
 ]
 
-EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "10"))
 
 
 @pytest.fixture
