@@ -131,6 +131,14 @@ def test_the_token_endpoint_locks_out_after_five_failures_with_a_429(member):
     assert "access" not in locked.json()
 
 
+def test_the_back_office_sign_in_locks_out_too(member):
+    client = browser()
+    for _ in range(5):
+        client.post("/admin/login/", {"username": "mia", "password": "wrong"})
+    response = client.post("/admin/login/", {"username": "mia", "password": PASSWORD})
+    assert response.status_code == 429
+
+
 def test_signing_in_resets_the_failure_count(member):
     client = browser()
     fail_login(client, 4)
