@@ -50,6 +50,7 @@ BROKER_ADMIN_PERMISSIONS = {
     ("compliance", "retentionpolicy"): ("view", "add", "change"),
     ("compliance", "retentionrun"): ("view",),
     ("compliance", "payoutaccount"): ("view", "add", "change"),
+    ("compliance", "securityevent"): ("view",),
 }
 
 

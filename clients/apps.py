@@ -19,12 +19,16 @@ class ClientsConfig(AppConfig):
             models.BuyerPreference,
             models.LeadSource,
             models.RoutingRule,
-            models.SavedSearch,
             models.Showing,
+            models.Tag,
             models.Task,
         ):
             auditlog.register(model)
         auditlog.register(models.IntakeKey, exclude_fields=["digest"])
+        # The unsubscribe link's token is a secret of the client's mailbox.
+        auditlog.register(models.SavedSearch, exclude_fields=["unsubscribe_token"])
+        # Made and revoked, never the address itself: its token is the agent's secret.
+        auditlog.register(models.CalendarFeed, exclude_fields=["token"])
 
         post_migrate.connect(_periodic_jobs, sender=self, dispatch_uid="clients.periodic_jobs")
 

@@ -1,6 +1,6 @@
 """The broker's back office for compliance: licences, MLS display rules and the access log,
 Fair Housing rules and reports, the consent log, do-not-contact list, data retention and agents'
-payout accounts (bank numbers typed, never shown)."""
+payout accounts (bank numbers typed, never shown), security events."""
 
 from django import forms
 from django.contrib import admin
@@ -21,6 +21,7 @@ from compliance.models import (
     PayoutAccount,
     RetentionPolicy,
     RetentionRun,
+    SecurityEvent,
 )
 from compliance.selectors.fair_housing import fair_housing_rules_for
 from compliance.services.fair_housing import fair_housing_rule_delete, fair_housing_rule_save
@@ -255,3 +256,15 @@ class PayoutAccountAdmin(BrokerageScopedAdmin):
         }
         saved = payout_account_save(agent=obj.agent, data=data, actor=request.user)
         obj.pk = saved.pk
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyScopedAdmin):
+    """Sign-ins, failures, lockouts and refusals of the broker's brokerage, read-only."""
+
+    list_display = ["created_at", "kind", "username", "user", "ip_address", "method", "path"]
+    list_filter = ["kind", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["username", "ip_address", "path"]
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in SecurityEvent._meta.fields]

@@ -9,7 +9,11 @@ class ComplianceConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from compliance import checks  # noqa: F401 - registers the system checks
+        # Security events from the sign-in signals; the session clock starts at sign-in.
+        from compliance import (
+            checks,  # noqa: F401 - registers the system checks
+            receivers,  # noqa: F401
+        )
         from compliance.models import (
             DoNotContactEntry,
             FairHousingOverride,
@@ -19,6 +23,7 @@ class ComplianceConfig(AppConfig):
             PayoutAccount,
             RetentionPolicy,
         )
+        from realestate import middleware  # noqa: F401
 
         # The access log, the alerts, the consent log and the scan reports are records
         # themselves; their rows are never edited.

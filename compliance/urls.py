@@ -1,4 +1,4 @@
-from compliance.views import fair_housing, licences, overview, privacy
+from compliance.views import audit, fair_housing, licences, overview, privacy
 
 app_name = "compliance"
 
@@ -7,4 +7,5 @@ urlpatterns = [
     *licences.urlpatterns,
     *fair_housing.urlpatterns,
     *privacy.urlpatterns,
+    *audit.urlpatterns,
 ]

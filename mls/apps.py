@@ -14,5 +14,5 @@ class MlsConfig(AppConfig):
         auditlog.register(
             MLSProvider,
             exclude_fields=["lease_owner", "lease_until", "high_water_mark", "updated_at"],
-            mask_fields=["client_secret", "bearer_token"],
+            mask_fields=["client_secret", "bearer_token", "password"],
         )

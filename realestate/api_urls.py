@@ -11,7 +11,15 @@ from mls.api.views import MLSProviderViewSet, SyncRunViewSet
 from properties.api.views import PropertyViewSet
 from transactions.api import commissions, deals, documents
 
-router = DefaultRouter()
+
+class JSONRouter(DefaultRouter):
+    """The router without ".json" suffix routes: the API speaks JSON only, and the viewsets'
+    extra actions take no ``format`` argument (a suffixed address was a 500)."""
+
+    include_format_suffixes = False
+
+
+router = JSONRouter()
 router.register("properties", PropertyViewSet, basename="property")
 router.register("agents", AgentViewSet, basename="agent")
 router.register("mls/providers", MLSProviderViewSet, basename="mls-provider")

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -62,6 +63,8 @@ INSTALLED_APPS = [
     "guardian",
     "auditlog",
     "django_celery_beat",
+    "axes",
+    "csp",
     "agents",
     "properties",
     "mls",
@@ -72,16 +75,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "realestate.middleware.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "realestate.middleware.BearerTokenUserMiddleware",
+    "realestate.middleware.SessionIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "realestate.middleware.AuditlogMiddleware",
+    "compliance.middleware.PermissionDeniedEventMiddleware",
+    # Last: it turns a login that django-axes refused into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "realestate.urls"
@@ -125,6 +134,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 AUTHENTICATION_BACKENDS = [
+    # First: a locked-out username + address is refused before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -240,7 +251,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "realestate.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "realestate.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "realestate.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -296,8 +307,51 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 315
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+# Sessions end SESSION_MAX_HOURS after sign-in, or after SESSION_IDLE_MINUTES without a request.
+SESSION_COOKIE_AGE = env.int("SESSION_MAX_HOURS", default=8) * 3600
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_MINUTES", default=60) * 60
+
+# Brute force (django-axes): a username tried from one address is locked after 5 failures,
+# for a cool-off that doubles with every further failure (realestate.security).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = "realestate.security.lockout_cool_off"
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_RESET_ON_SUCCESS = True
+# The client's address by the NUM_PROXIES rule that API throttling uses (X-Forwarded-For
+# trusted only as far as our own proxies), so lockouts, throttles and the audit trail agree.
+AXES_CLIENT_IP_CALLABLE = "realestate.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "realestate.security.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp): everything is served from this site. Scripts and style
+# elements carry the request's nonce; style attributes (calendar positions) are allowed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        # Listing photos may come from the S3 bucket's domain or an MLS's https address.
+        "img-src": [SELF, "data:", "blob:", "https:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": ["'none'"],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 LOGGING = {
     "version": 1,

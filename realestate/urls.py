@@ -5,7 +5,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+handler404 = "realestate.views.page_not_found"
 
 admin.site.site_header = "Brokerage back office"
 admin.site.site_title = "Brokerage back office"
@@ -28,7 +30,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("realestate.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its start-up script as a file: the CSP allows no inline script.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 if settings.SERVE_MEDIA and not settings.AWS_STORAGE_BUCKET_NAME:

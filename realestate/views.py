@@ -9,9 +9,10 @@ import copy
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
+from django.views import defaults
 from django.views.generic import DetailView, View
 from django.views.generic.edit import FormView
 from django_filters.views import FilterView
@@ -159,3 +160,10 @@ class ObjectActionView(ScopedMixin, View):
 
     def get_success_url(self):
         return self.object.get_absolute_url()
+
+
+def page_not_found(request, exception):
+    """The 404 answer: JSON under /api/ (an address no API route matches), the page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)

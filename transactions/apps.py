@@ -15,6 +15,7 @@ class TransactionsConfig(AppConfig):
             models.Party,
             models.Milestone,
             models.ChecklistTemplate,
+            models.ChecklistItem,
             models.Document,
             models.SigningRequest,
             models.CommissionPlan,

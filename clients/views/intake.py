@@ -4,6 +4,7 @@ public lead form a brokerage's website links to."""
 import uuid
 from datetime import timedelta
 
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -319,7 +320,9 @@ class ClientMergeView(LoginRequiredMixin, View):
 # ---------- the public lead form ----------
 
 
+# Any website may frame the form: neither X-Frame-Options nor the CSP's frame-ancestors.
 @method_decorator(xframe_options_exempt, name="dispatch")
+@method_decorator(csp_replace({"frame-ancestors": None}), name="dispatch")
 @method_decorator(csrf_exempt, name="dispatch")
 class LeadIntakeFormView(View):
     """The brokerage's lead form, for its website to link to or frame; no sign-in.

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agents', '0001_initial'),
-        ('compliance', '0002_fair_housing'),
+        ('compliance', '0003_audit_security_event'),
         ('mls', '0003_feed_file'),
         ('properties', '0007_city_statistics'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -15,6 +15,7 @@ from compliance.models.privacy import (
     RetentionPolicy,
     RetentionRun,
 )
+from compliance.models.security import SecurityEvent, SecurityEventKind
 
 __all__ = [
     "ConsentRecord",
@@ -31,4 +32,6 @@ __all__ = [
     "PayoutAccount",
     "RetentionPolicy",
     "RetentionRun",
+    "SecurityEvent",
+    "SecurityEventKind",
 ]

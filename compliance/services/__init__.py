@@ -1,1 +1,1 @@
-"""Every write of compliance, one module per area (``fair_housing``: advertising rules)."""
+"""Every write of compliance, one module per area."""

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.test import Client
 
 from agents.choices import Role
@@ -259,10 +260,13 @@ def test_every_demo_user_can_sign_in_with_the_demo_password():
     logins = demo_logins()
     assert len(logins) == 12
     for login in logins:
-        user = authenticate(username=login.username, password=DEMO_PASSWORD)
+        # django-axes checks every sign-in against the request it comes with.
+        user = authenticate(HttpRequest(), username=login.username, password=DEMO_PASSWORD)
         assert user is not None, login.username
-        assert Client().login(username=login.username, password=DEMO_PASSWORD)
-    assert authenticate(username="alice", password="wrong-password") is None
+        assert Client().login(
+            request=HttpRequest(), username=login.username, password=DEMO_PASSWORD
+        )
+    assert authenticate(HttpRequest(), username="alice", password="wrong-password") is None
 
 
 def test_demo_data_adds_the_demo_mls_as_a_reso_feed_and_a_disabled_rets_feed(settings):

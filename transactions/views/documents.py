@@ -1,6 +1,7 @@
 """Pages of deals: documents, the broker's review queue, and the signers' public pages."""
 
-from django.conf import settings
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +16,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.generic import ListView
 
 from realestate.permissions import actor_for, restrict
+from realestate.security import client_ip
 from realestate.views import ObjectActionView
 from transactions.forms.documents import (
     DocumentReviewForm,
@@ -33,17 +35,6 @@ from transactions.services.signing import (
     signing_request_cancel,
     signing_request_create,
 )
-
-
-def client_ip(request):
-    """The signer's address: X-Forwarded-For is trusted only as far as ``NUM_PROXIES`` reach."""
-    num_proxies = getattr(settings, "NUM_PROXIES", 0)
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if num_proxies and forwarded:
-        addresses = [address.strip() for address in forwarded.split(",") if address.strip()]
-        if addresses:
-            return addresses[-min(num_proxies, len(addresses))]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _visible_deal(request, pk):
@@ -245,7 +236,8 @@ def _signer_or_404(token):
     return signer
 
 
-@method_decorator(never_cache, name="dispatch")
+# The page shows the PDF in an <object> served by this site.
+@method_decorator([never_cache, csp_replace({"object-src": [SELF]})], name="dispatch")
 class SignView(View):
     """The public page a signer reaches from their one-time link (no account needed)."""
 
@@ -295,7 +287,10 @@ class SignView(View):
         return render(request, "transactions/sign_page.html", context, status=status)
 
 
-@method_decorator([never_cache, xframe_options_sameorigin], name="dispatch")
+@method_decorator(
+    [never_cache, xframe_options_sameorigin, csp_replace({"frame-ancestors": [SELF]})],
+    name="dispatch",
+)
 class SignDocumentView(View):
     """The document to sign, shown inline on the signing page while the link is unused."""
 

@@ -1,0 +1,87 @@
+"""The Content-Security-Policy in a real headless Chromium: no page, nor the API docs nor the
+back office, has anything refused by the policy."""
+
+import os
+
+import pytest
+
+from agents.choices import Role
+from agents.services import agent_create
+from tests.browser.test_agent_journey import CHROMIUM, CHROMIUM_ARGS, PASSWORD
+from tests.testing.factories import make_brokerage, make_listing
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _allow_orm_beside_playwright(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls around it are
+    # safe here. Set per test so that it never leaks into other tests.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def browser_page():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed at /usr/bin/chromium")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(10_000)
+        yield page
+        browser.close()
+
+
+PAGES = [
+    "/",
+    "/listings/",
+    "/clients/",
+    "/clients/pipeline/",
+    "/clients/calendar/",
+    "/clients/calendar/feed/",
+    "/deals/",
+    "/deals/pipeline/",
+    "/compliance/audit/",
+    "/compliance/audit/security/",
+    "/admin/",
+    "/admin/properties/property/",
+]
+
+
+def test_no_page_breaks_the_content_security_policy(live_server, browser_page):
+    brokerage = make_brokerage("Maple Realty")
+    broker = agent_create(
+        brokerage=brokerage,
+        username="bruno",
+        password=PASSWORD,
+        first_name="Bruno",
+        last_name="Marsh",
+        role=Role.BROKER,
+    )
+    make_listing(broker.user, street_name="Lakeview")
+    page = browser_page
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("bruno")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/")
+    for path in PAGES:
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200, path
+        page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server.url}/api/docs/")
+    page.wait_for_selector(".swagger-ui .info", timeout=15_000)
+    assert refused == []
