@@ -13,6 +13,7 @@ class TransactionsConfig(AppConfig):
         auditlog.register(models.Transaction, m2m_fields={"co_agents"})
         for model in (
             models.Party,
+            models.CommissionShare,
             models.Milestone,
             models.ChecklistTemplate,
             models.ChecklistItem,

@@ -507,6 +507,13 @@ NOT_AUDITED = {
     "clients.ListingAlert": "the alert job's sent-alert log",
     "clients.AlertScan": "the alert job's cursor",
     "compliance.SecurityEvent": "itself the security audit trail",
+    "compliance.ConsentRecord": "the append-only consent log",
+    "compliance.LicenceAlert": "the log of licence expiry alerts sent",
+    "compliance.ListingAccess": "the MLS data access log",
+    "compliance.ExportAlert": "the log of export alerts sent to brokers",
+    "compliance.FairHousingScanRun": "the nightly scan's run record",
+    "compliance.FairHousingScanListing": "a nightly scan's findings",
+    "compliance.RetentionRun": "the retention job's run record",
 }
 
 
