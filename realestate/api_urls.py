@@ -8,6 +8,7 @@ from agents.api.views import AgentViewSet, MeView
 from clients.api import intake, people, searches, showings
 from compliance.api import licences
 from mls.api.views import MLSProviderViewSet, SyncRunViewSet
+from properties.api import cma
 from properties.api.views import PropertyViewSet
 from transactions.api import commissions, deals, documents
 
@@ -16,7 +17,7 @@ router.register("properties", PropertyViewSet, basename="property")
 router.register("agents", AgentViewSet, basename="agent")
 router.register("mls/providers", MLSProviderViewSet, basename="mls-provider")
 router.register("mls/runs", SyncRunViewSet, basename="mls-run")
-AREAS = (people, intake, searches, showings, deals, documents, commissions, licences)
+AREAS = (people, intake, searches, showings, deals, documents, commissions, licences, cma)
 for area in AREAS:
     area.register(router)
 
