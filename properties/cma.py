@@ -5,14 +5,18 @@ sales a person may see, turns listings and RESO-named features into the engine's
 saves a CMA with its client and listing.
 """
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from mls.providers.csv import decode, sniff_delimiter
 from properties.choices import PropertyType, StandardStatus
 from properties.models import CMA, Property
 from properties.valuation import Home, Sale, bounding_box, valuate
@@ -470,3 +474,74 @@ def parse_as_of(value):
     if isinstance(value, date):
         return value
     return date.fromisoformat(value)
+
+
+IMPORTED_SALES_PROVIDER = "Imported sales"
+
+
+def _sales_file(content, names):
+    """The CSV with the columns a sales export may lack added: a closed status, a list price
+    (the close price) and a modification timestamp (the close date) — a CSV feed needs them."""
+    text = decode(content)
+    delimiter = sniff_delimiter(text)
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    if not rows:
+        raise ValidationError("The file is empty.")
+    header = rows[0]
+    columns = [names.get("".join(cell.split()).lower(), cell.strip()) for cell in header]
+    added = [
+        (name, source)
+        for name, source in (
+            ("StandardStatus", None),
+            ("ListPrice", "ClosePrice"),
+            ("ModificationTimestamp", "CloseDate"),
+        )
+        if name not in columns
+    ]
+    if not added:
+        return content
+    positions = {name: columns.index(name) for name in columns if name}
+    output = io.StringIO()
+    writer = csv.writer(output, delimiter=delimiter)
+    writer.writerow([*header, *(name for name, _ in added)])
+    for cells in rows[1:]:
+        extra = []
+        for name, source in added:
+            if source is None:
+                extra.append(StandardStatus.CLOSED)
+                continue
+            at = positions.get(source)
+            value = cells[at].strip() if at is not None and at < len(cells) else ""
+            if name == "ModificationTimestamp" and value:
+                value = f"{value[:10]}T00:00:00Z"
+            extra.append(value)
+        writer.writerow([*cells, *extra])
+    return output.getvalue().encode()
+
+
+def sales_import(*, brokerage, content, filename="sales.csv", mapping=None, progress=None):
+    """Load past sales from a CSV through the brokerage's "Imported sales" CSV MLS feed.
+
+    RESO-named columns need no mapping; ``mapping`` renames others (column → RESO name). The
+    file is stored as the feed's upload and synced now; returns the finished sync run.
+    """
+    from mls.choices import ProviderKind, RunKind
+    from mls.models import MLSProvider
+    from mls.providers.csv import CsvFeedProvider
+    from mls.services import provider_feed_upload, provider_sync
+
+    provider = MLSProvider.objects.filter(
+        brokerage=brokerage, name=IMPORTED_SALES_PROVIDER, kind=ProviderKind.CSV
+    ).first() or MLSProvider(
+        brokerage=brokerage,
+        name=IMPORTED_SALES_PROVIDER,
+        kind=ProviderKind.CSV,
+        # The sales are loaded by hand, never on a schedule.
+        enabled=False,
+    )
+    if mapping is not None:
+        provider.field_mapping = mapping
+    names = CsvFeedProvider(provider).names
+    upload = ContentFile(_sales_file(content, names), name=filename)
+    run = provider_feed_upload(provider=provider, upload=upload)
+    return provider_sync(provider=provider, kind=RunKind.FULL, run=run, progress=progress)
