@@ -154,3 +154,11 @@ def test_pdf_renders_a_page_that_is_not_blank(client_for, saved, tmp_path):
     assert "Maple Realty" in text
     assert "Recommended price" in text
     assert saved.result["comparables"][0]["address"].split(",")[0] in text
+
+
+def test_broker_reads_saved_cmas_in_the_admin(client_for, saved):
+    response = client_for("broker").get("/admin/properties/cma/")
+    assert response.status_code == 200
+    assert saved.title in response.content.decode()
+    assert client_for("agent").get("/admin/properties/cma/").status_code == 302
+    assert client_for("broker").get("/admin/properties/cma/add/").status_code == 403
