@@ -428,8 +428,8 @@ def adjust(subject, sale, as_of, rates, radius):
             (MARKET_TIME, rates[MARKET_TIME.name] * months, as_of.isoformat(), sale.close_date)
         )
     for feature, log_change, subject_shown, comp_shown in steps:
-        # A single feature never moves a comparable by more than a third: a guard against a
-        # rate fitted on too few sales.
+        # One feature never moves a comparable by more than about a third either way: a guard
+        # against a rate fitted on too few sales.
         log_change = max(-0.4, min(0.3, log_change))
         gross += abs(log_change) if feature is not MARKET_TIME else 0.0
         new_price = price * math.exp(log_change)

@@ -100,9 +100,13 @@ class CMAViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
         subject = data["subject"]
         listing = None
         if "property" in subject:
-            listing = get_object_or_404(
-                restrict(Property.objects.all(), request.user), pk=subject["property"]
-            )
+            try:
+                pk = int(subject["property"])
+            except (TypeError, ValueError):
+                raise serializers.ValidationError(
+                    {"subject": "property is a listing id."}
+                ) from None
+            listing = get_object_or_404(restrict(Property.objects.all(), request.user), pk=pk)
         try:
             run = cma_run(
                 user=request.user,

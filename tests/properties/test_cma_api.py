@@ -144,3 +144,8 @@ def test_saved_list_query_count(api_for, personas, sales, django_assert_num_quer
     with django_assert_num_queries(2):
         response = api.get(URL)
     assert response.json()["count"] == 3
+
+
+def test_a_subject_property_that_is_not_an_id_is_refused(api_for, sales):
+    response = run(api_for("agent"), {"property": "abc"})
+    assert response.status_code == 400
