@@ -57,6 +57,7 @@ CONDITION_SCORES = {
     "fixer": -2,
 }
 
+MAX_FETCHED_SALES = 5000
 SALE_COLUMNS = (
     "pk",
     "latitude",
@@ -264,7 +265,9 @@ def closed_sales_near(*, user, home, radius_miles, since, before, exclude_home_k
     )
     if exclude_home_key:
         queryset = queryset.exclude(home_key=exclude_home_key)
-    return [_sale_of(row) for row in queryset.values_list(*SALE_COLUMNS)]
+    # A wide step in a dense market: the most recent sales are plenty (and keep a CMA fast).
+    rows = queryset.order_by("-close_date", "-pk").values_list(*SALE_COLUMNS)[:MAX_FETCHED_SALES]
+    return [_sale_of(row) for row in rows]
 
 
 def _coordinate(value):

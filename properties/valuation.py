@@ -42,6 +42,8 @@ SEARCH_STEPS = (
 MIN_COMPS = 6  # similar sales needed to stop widening
 MAX_COMPS = 10  # comparables kept (the most similar)
 MIN_MARKET = 30  # sales of the type needed to estimate the local rates
+MAX_MARKET = 600  # the nearest sales the rates are fitted on (a dense area needs no more)
+MAX_CANDIDATES = 300  # the nearest similar sales ranked as comparables
 PRIOR_STRENGTH = 3.0  # the priors weigh as much as this many sales
 
 
@@ -511,6 +513,19 @@ def _search(subject, as_of, fetch, exclude, subject_key):
     return steps, found
 
 
+def _nearest(subject, sales, count):
+    if len(sales) <= count:
+        return sales
+    return sorted(
+        sales,
+        key=lambda s: (
+            (s.home.latitude - subject.latitude) ** 2
+            + ((s.home.longitude - subject.longitude) * math.cos(math.radians(subject.latitude)))
+            ** 2
+        ),
+    )[:count]
+
+
 def valuate(*, subject, as_of, fetch, exclude=(), include=(), subject_key=None):
     """Value ``subject`` as of ``as_of`` from the closed sales ``fetch`` returns.
 
@@ -531,11 +546,15 @@ def valuate(*, subject, as_of, fetch, exclude=(), include=(), subject_key=None):
     forced = [
         s for s in include if s.key != subject_key and s.key not in exclude and s.close_date < as_of
     ]
+    market = _nearest(subject, market, MAX_MARKET)
     market_keys = {s.key for s in market}
     rates = estimate_rates(
         subject, market + [s for s in forced if s.key not in market_keys], as_of, radius
     )
-    candidates = [adjust(subject, sale, as_of, rates, radius) for sale in similar]
+    candidates = [
+        adjust(subject, sale, as_of, rates, radius)
+        for sale in _nearest(subject, similar, MAX_CANDIDATES)
+    ]
     candidates.sort(key=lambda c: -c.similarity)
     forced_keys = {s.key for s in forced}
     comps = [c for c in candidates if c.sale.key not in forced_keys][:MAX_COMPS]
