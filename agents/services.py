@@ -17,6 +17,7 @@ BROKER_ADMIN_PERMISSIONS = {
     ("properties", "propertymedia"): ("view", "change", "delete"),
     ("properties", "pricechange"): ("view",),
     ("properties", "statuschange"): ("view",),
+    ("properties", "cma"): ("view",),
     ("mls", "mlsprovider"): ("view", "add", "change", "delete"),
     ("mls", "syncrun"): ("view",),
     ("mls", "syncerror"): ("view",),

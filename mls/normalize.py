@@ -117,7 +117,13 @@ def _converter(field_name):
     field = FIELDS[field_name]
     kind = field.get_internal_type()
     required = field_name in ENUMS and field_name != "property_sub_type"
-    empty = [] if kind == "JSONField" else (None if field.null else "")
+    if kind == "JSONField":
+        empty = []
+    elif field.null:
+        empty = None
+    else:
+        # A feed's null flag is "no" (False), not an empty string a boolean column refuses.
+        empty = False if kind == "BooleanField" else ""
 
     if field_name in ENUMS:
         lookup = ENUMS[field_name]

@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from compliance.services.licences import licence_assert_active
-from properties.models import PriceChange, Property, PropertyMedia, StatusChange
+from properties.models import CMA, PriceChange, Property, PropertyMedia, StatusChange
 from properties.services import (
     LISTING_EDITABLE_FIELDS,
     LISTING_SYSTEM_FIELDS,
@@ -205,3 +205,28 @@ class PriceChangeAdmin(HistoryAdmin):
 @admin.register(StatusChange)
 class StatusChangeAdmin(HistoryAdmin):
     list_display = ["property", "old_status", "new_status", "changed_at", "changed_by", "source"]
+
+
+@admin.register(CMA)
+class CMAAdmin(BrokerageScopedAdmin):
+    """Saved CMAs, read-only: they are made and saved on the CMA page."""
+
+    list_display = [
+        "title",
+        "as_of",
+        "estimate",
+        "confidence",
+        "client",
+        "created_by",
+        "created_at",
+    ]
+    list_select_related = ["client", "created_by"]
+    list_filter = ["brokerage", "confidence_label"]
+    search_fields = ["title"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

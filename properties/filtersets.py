@@ -2,7 +2,7 @@ import django_filters
 from django import forms
 
 from properties.choices import PropertySubType, PropertyType, StandardStatus
-from properties.models import Property
+from properties.models import CMA, Property
 from properties.selectors import property_homes, property_search
 from realestate.filters import StableOrderingFilter
 
@@ -99,3 +99,16 @@ class PropertyFilterSet(django_filters.FilterSet):
         return property_homes(
             queryset, user=user, one_per_home=not cleaned_data.get("all_listings")
         )
+
+
+class CMAFilterSet(django_filters.FilterSet):
+    """Filters of the saved CMAs page."""
+
+    q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label="Search")
+    ordering = StableOrderingFilter(
+        fields=(("created_at", "created"), ("as_of", "as_of"), ("estimate", "estimate"))
+    )
+
+    class Meta:
+        model = CMA
+        fields = ["q"]

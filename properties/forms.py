@@ -1,17 +1,19 @@
-"""Forms of the listing pages: the listing form and the photo upload form."""
+"""Forms of the listing pages: the listing form, the photo upload form and the CMA forms."""
 
 from django import forms
 from django.db.models import Q
 
 from agents.models import Agent, Office
+from properties.choices import PropertyType
 from properties.models import Property
 from realestate.forms import formfield_https
-from realestate.permissions import actor_for, restrict
+from realestate.permissions import CHANGE, actor_for, restrict
 
 FEATURE_LIST_FIELDS = (
     "heating",
     "cooling",
     "view",
+    "property_condition",
     "interior_features",
     "exterior_features",
     "appliances",
@@ -62,6 +64,7 @@ LISTING_FIELDSETS = (
         "Features",
         (
             *FEATURE_LIST_FIELDS,
+            "view_yn",
             "waterfront_yn",
             "pool_private_yn",
             "fireplace_yn",
@@ -126,6 +129,7 @@ class PropertyForm(forms.ModelForm):
     heating = CommaSeparatedListField(label="Heating")
     cooling = CommaSeparatedListField(label="Cooling")
     view = CommaSeparatedListField(label="View")
+    property_condition = CommaSeparatedListField(label="Condition")
     interior_features = CommaSeparatedListField(label="Interior features")
     exterior_features = CommaSeparatedListField(label="Exterior features")
     appliances = CommaSeparatedListField(label="Appliances")
@@ -211,3 +215,152 @@ class PhotoUploadForm(forms.Form):
         # The generic form view passes the listing; the photos are added through a service.
         self.listing = instance
         super().__init__(*args, **kwargs)
+
+
+CMA_CONDITIONS = (
+    ("", "Unknown"),
+    ("Fixer", "Fixer"),
+    ("Average", "Average"),
+    ("Updated/Remodeled", "Updated/Remodeled"),
+    ("New Construction", "New Construction"),
+)
+
+
+def _ids(text):
+    """Listing ids typed or carried as "12, 15 18"."""
+    try:
+        return sorted({int(part) for part in text.replace(",", " ").split()})
+    except ValueError:
+        raise forms.ValidationError("Listing ids are numbers, separated by commas.") from None
+
+
+class CMAForm(forms.Form):
+    """The subject of a CMA (a listing, or its features typed in), the date and the comps."""
+
+    listing = forms.IntegerField(
+        required=False, label="Listing id", help_text="Value one of the brokerage's listings…"
+    )
+    living_area = forms.IntegerField(required=False, min_value=1, label="Living area (sq ft)")
+    bedrooms = forms.IntegerField(required=False, min_value=0)
+    bathrooms = forms.IntegerField(required=False, min_value=0)
+    year_built = forms.IntegerField(required=False, min_value=1600, max_value=2100)
+    lot_size = forms.IntegerField(required=False, min_value=0, label="Lot size (sq ft)")
+    garage_spaces = forms.IntegerField(required=False, min_value=0)
+    pool = forms.BooleanField(required=False, label="Private pool")
+    waterfront = forms.BooleanField(required=False)
+    view = forms.BooleanField(required=False)
+    condition = forms.ChoiceField(required=False, choices=CMA_CONDITIONS)
+    latitude = forms.DecimalField(required=False, min_value=-90, max_value=90, decimal_places=6)
+    longitude = forms.DecimalField(required=False, min_value=-180, max_value=180, decimal_places=6)
+    property_type = forms.ChoiceField(
+        required=False, choices=PropertyType.choices, initial=PropertyType.RESIDENTIAL
+    )
+    address = forms.CharField(required=False, max_length=200, label="Address or name")
+    as_of = forms.DateField(
+        required=False, label="As of", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    exclude = forms.CharField(required=False, widget=forms.HiddenInput)
+    include = forms.CharField(required=False, label="Add comparables (listing ids)")
+
+    feature_fields = (
+        "address",
+        "living_area",
+        "bedrooms",
+        "bathrooms",
+        "year_built",
+        "lot_size",
+        "garage_spaces",
+        "pool",
+        "waterfront",
+        "view",
+        "condition",
+        "latitude",
+        "longitude",
+        "property_type",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_listing(self):
+        pk = self.cleaned_data.get("listing")
+        if pk is None:
+            return None
+        listing = restrict(Property.objects.all(), self.user).filter(pk=pk).first()
+        if listing is None:
+            raise forms.ValidationError("No listing of your brokerage has this id.")
+        return listing
+
+    def clean_exclude(self):
+        return _ids(self.cleaned_data.get("exclude") or "")
+
+    def clean_include(self):
+        return _ids(self.cleaned_data.get("include") or "")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("listing") is None and not self.errors:
+            for name in ("living_area", "latitude", "longitude"):
+                if data.get(name) is None:
+                    self.add_error(name, "Needed when no listing is chosen.")
+        return data
+
+    def features(self):
+        """The typed-in subject under RESO names."""
+        data = self.cleaned_data
+        features = {
+            "UnparsedAddress": data.get("address") or "",
+            "LivingArea": data.get("living_area"),
+            "BedroomsTotal": data.get("bedrooms"),
+            "BathroomsTotalInteger": data.get("bathrooms"),
+            "YearBuilt": data.get("year_built"),
+            "LotSizeSquareFeet": data.get("lot_size"),
+            "GarageSpaces": data.get("garage_spaces"),
+            "PoolPrivateYN": data.get("pool"),
+            "WaterfrontYN": data.get("waterfront"),
+            "ViewYN": data.get("view"),
+            "Latitude": data.get("latitude"),
+            "Longitude": data.get("longitude"),
+            "PropertyType": data.get("property_type") or PropertyType.RESIDENTIAL,
+        }
+        if data.get("condition"):
+            features["PropertyCondition"] = [data["condition"]]
+        return {name: value for name, value in features.items() if value not in (None, "")}
+
+
+class CMASaveForm(forms.Form):
+    """Where a CMA is saved: with a client (yours) and a listing, under a title."""
+
+    title = forms.CharField(required=False, max_length=200)
+    client = forms.IntegerField(required=False, widget=forms.Select)
+    save_listing = forms.IntegerField(required=False, label="Listing id")
+
+    def __init__(self, *args, user, **kwargs):
+        from clients.models import Client
+
+        self.user = user
+        super().__init__(*args, **kwargs)
+        clients = restrict(Client.objects.all(), user, CHANGE).order_by("last_name", "first_name")
+        self.client_queryset = clients
+        self.fields["client"].widget.choices = [("", "No client")] + [
+            (c.pk, str(c)) for c in clients[:500]
+        ]
+
+    def clean_client(self):
+        pk = self.cleaned_data.get("client")
+        if pk is None:
+            return None
+        client = self.client_queryset.filter(pk=pk).first()
+        if client is None:
+            raise forms.ValidationError("Choose one of your clients.")
+        return client
+
+    def clean_save_listing(self):
+        pk = self.cleaned_data.get("save_listing")
+        if pk is None:
+            return None
+        listing = restrict(Property.objects.all(), self.user).filter(pk=pk).first()
+        if listing is None:
+            raise forms.ValidationError("No listing of your brokerage has this id.")
+        return listing

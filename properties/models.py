@@ -135,6 +135,10 @@ class Property(models.Model):
     exterior_features = models.JSONField(default=list, blank=True)
     appliances = models.JSONField(default=list, blank=True)
     waterfront_yn = models.BooleanField("waterfront", default=False)
+    view_yn = models.BooleanField("view", default=False)
+    property_condition = models.JSONField(
+        "condition", default=list, blank=True, help_text="RESO PropertyCondition values."
+    )
     pool_private_yn = models.BooleanField("private pool", default=False)
     fireplace_yn = models.BooleanField("fireplace", default=False)
     association_fee = models.DecimalField("HOA fee", null=True, blank=True, **MONEY)
@@ -248,6 +252,12 @@ class Property(models.Model):
             models.Index(fields=["brokerage", "home_key"], name="property_home"),
             models.Index(fields=["brokerage", "list_price"], name="property_price"),
             models.Index(fields=["list_agent", "-modification_timestamp"], name="property_agent"),
+            # The comparable sales of a CMA: closed sales of a type inside a latitude band.
+            models.Index(
+                fields=["brokerage", "property_type", "latitude"],
+                name="property_closed_location",
+                condition=Q(standard_status="Closed", home_duplicate=False),
+            ),
         ]
 
     def __str__(self):
@@ -424,3 +434,51 @@ class StatusChange(HistoryEntry):
 
     def __str__(self):
         return f"{self.old_status or '—'} → {self.new_status}"
+
+
+@scoped(brokerage="brokerage", owner="created_by", private=True)
+class CMA(models.Model):
+    """A saved comparative market analysis: its subject, estimate and every comparable."""
+
+    brokerage = models.ForeignKey(
+        "agents.Brokerage", on_delete=models.PROTECT, related_name="cmas", db_index=False
+    )
+    title = models.CharField(max_length=200, help_text="The subject's address or a name.")
+    listing = models.ForeignKey(
+        Property,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cmas",
+        help_text="The listing the CMA is for (the subject, or the seller's listing).",
+    )
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.SET_NULL, null=True, blank=True, related_name="cmas"
+    )
+    as_of = models.DateField()
+    subject = models.JSONField(help_text="The subject's features under RESO names.")
+    estimate = models.DecimalField(null=True, blank=True, **MONEY)
+    low = models.DecimalField(null=True, blank=True, **MONEY)
+    high = models.DecimalField(null=True, blank=True, **MONEY)
+    price_per_sqft = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    confidence = models.PositiveSmallIntegerField(default=0, help_text="0 to 100.")
+    confidence_label = models.CharField(max_length=10, blank=True)
+    excluded = models.JSONField(default=list, blank=True, help_text="Sales the agent took out.")
+    included = models.JSONField(default=list, blank=True, help_text="Sales the agent added.")
+    result = models.JSONField(help_text="The comparables, adjustments, rates and search steps.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "CMA"
+        verbose_name_plural = "CMAs"
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["brokerage", "-created_at"], name="cma_recent")]
+
+    def __str__(self):
+        return f"CMA of {self.title} as of {self.as_of}"
+
+    def get_absolute_url(self):
+        return reverse("properties:cma-detail", args=[self.pk])

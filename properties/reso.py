@@ -48,6 +48,8 @@ RESO_FIELDS = {
     "Appliances": "appliances",
     "WaterfrontYN": "waterfront_yn",
     "PoolPrivateYN": "pool_private_yn",
+    "ViewYN": "view_yn",
+    "PropertyCondition": "property_condition",
     "FireplaceYN": "fireplace_yn",
     "AssociationFee": "association_fee",
     "TaxAnnualAmount": "tax_annual_amount",

@@ -1,12 +1,17 @@
 from django.urls import path
 
-from properties import views
+from properties import cma_views, views
 
 app_name = "properties"
 urlpatterns = [
     path("", views.PropertyListView.as_view(), name="list"),
     path("new/", views.PropertyCreateView.as_view(), name="create"),
     path("export.csv", views.PropertyExportView.as_view(), name="export-csv"),
+    path("cma/", cma_views.CMAListView.as_view(), name="cma-list"),
+    path("cma/new/", cma_views.CMARunView.as_view(), name="cma-run"),
+    path("cma/save/", cma_views.CMASaveView.as_view(), name="cma-save"),
+    path("cma/<int:pk>/", cma_views.CMADetailView.as_view(), name="cma-detail"),
+    path("cma/<int:pk>/pdf/", cma_views.CMAPdfView.as_view(), name="cma-pdf"),
     path("<int:pk>/", views.PropertyDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.PropertyUpdateView.as_view(), name="edit"),
     path("<int:pk>/archive/", views.PropertyArchiveView.as_view(), name="archive"),

@@ -8,6 +8,7 @@ from agents.api.views import AgentViewSet, MeView
 from clients.api import intake, people, searches, showings
 from compliance.api import fair_housing, licences, privacy
 from mls.api.views import MLSProviderViewSet, SyncRunViewSet
+from properties.api import cma
 from properties.api.views import PropertyViewSet
 from transactions.api import commissions, deals, documents
 
@@ -35,6 +36,7 @@ AREAS = (
     licences,
     fair_housing,
     privacy,
+    cma,
 )
 for area in AREAS:
     area.register(router)

@@ -721,6 +721,8 @@ def _listing_fields(rng, index, seed, listing_key):
         "WaterfrontYN": False,
         "PoolPrivateYN": False,
         "FireplaceYN": False,
+        "ViewYN": False,
+        "PropertyCondition": [],
     }
     if is_land:
         acres = round(rng.uniform(0.4, 9.0), 2)
@@ -810,6 +812,9 @@ def _structure(rng, town, sub_type):
         "WaterfrontYN": coastal_view and rng.random() < 0.5,
         "PoolPrivateYN": sub_type == SINGLE_FAMILY and rng.random() < 0.06,
         "FireplaceYN": rng.random() < 0.45,
+        "ViewYN": bool(views),
+        # Derived, not drawn: the feed's other values stay those of the same seed.
+        "PropertyCondition": ["New Construction"] if year >= 2022 else [],
     }
     if lot is not None:
         structure["LotSizeSquareFeet"] = lot

@@ -1,0 +1,218 @@
+"""The client's CMA report as a PDF: the brokerage's brand, the agent, the subject, the
+comparables, their map coordinates and the price recommendation."""
+
+import io
+from decimal import Decimal
+
+from properties.cma import recommended_price
+
+BRAND = "#1d5fa8"  # the brokerage brand colour of the app's stylesheet and logo
+BRAND_SOFT = "#e6effa"
+
+
+def _money(value):
+    if value in (None, ""):
+        return "—"
+    return f"${Decimal(value):,.0f}"
+
+
+def _draw_logo(canvas, x, y, size, brand):
+    """The brokerage's house mark (the app logo) drawn as vectors."""
+    from reportlab.lib import colors
+
+    scale = size / 32
+    canvas.saveState()
+    canvas.setFillColor(colors.HexColor(brand))
+    canvas.roundRect(x, y, size, size, 7 * scale, stroke=0, fill=1)
+    canvas.setStrokeColor(colors.white)
+    canvas.setLineWidth(2.4 * scale)
+    path = canvas.beginPath()
+    path.moveTo(x + 7 * scale, y + (32 - 16.5) * scale)
+    path.lineTo(x + 16 * scale, y + (32 - 9) * scale)
+    path.lineTo(x + 25 * scale, y + (32 - 16.5) * scale)
+    canvas.drawPath(path, stroke=1, fill=0)
+    path = canvas.beginPath()
+    path.moveTo(x + 10 * scale, y + (32 - 15) * scale)
+    path.lineTo(x + 10 * scale, y + (32 - 23) * scale)
+    path.lineTo(x + 22 * scale, y + (32 - 23) * scale)
+    path.lineTo(x + 22 * scale, y + (32 - 15) * scale)
+    canvas.drawPath(path, stroke=1, fill=0)
+    canvas.restoreState()
+
+
+def cma_pdf(*, cma, agent):
+    """The PDF bytes of a saved CMA, prepared by ``agent`` (their name and contacts)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import LETTER, landscape
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import inch
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    brokerage = cma.brokerage
+    brand = colors.HexColor(BRAND)
+    styles = getSampleStyleSheet()
+    heading = styles["Heading1"].clone("cma-heading", textColor=brand)
+    subheading = styles["Heading3"].clone("cma-subheading", textColor=brand)
+    small = styles["BodyText"].clone("cma-small", fontSize=8, leading=10)
+    buffer = io.BytesIO()
+    page = landscape(LETTER)
+
+    def header(canvas, doc):
+        canvas.saveState()
+        canvas.setFillColor(brand)
+        canvas.rect(0, page[1] - 0.9 * inch, page[0], 0.9 * inch, stroke=0, fill=1)
+        _draw_logo(canvas, 0.5 * inch, page[1] - 0.75 * inch, 0.6 * inch, "#ffffff")
+        canvas.setFillColor(colors.white)
+        canvas.setFont("Helvetica-Bold", 16)
+        canvas.drawString(1.25 * inch, page[1] - 0.45 * inch, brokerage.name)
+        canvas.setFont("Helvetica", 9)
+        contact = " · ".join(
+            part for part in (brokerage.phone, brokerage.email, brokerage.website) if part
+        )
+        canvas.drawString(1.25 * inch, page[1] - 0.65 * inch, contact)
+        canvas.setFillColor(colors.grey)
+        canvas.setFont("Helvetica", 8)
+        canvas.drawString(
+            0.5 * inch,
+            0.4 * inch,
+            f"Comparative market analysis as of {cma.as_of:%B %d, %Y} · page {doc.page}",
+        )
+        canvas.restoreState()
+
+    result = cma.result
+    story = [
+        Paragraph(f"Comparative market analysis: {cma.title}", heading),
+        Paragraph(
+            f"Prepared for {cma.client or 'the client'} by {agent}"
+            + (f", {agent.phone}" if getattr(agent, "phone", "") else "")
+            + (f", {agent.user.email}" if getattr(agent, "user", None) else "")
+            + (f" (licence {agent.license_number})" if getattr(agent, "license_number", "") else "")
+            + f". As of {cma.as_of:%B %d, %Y}.",
+            styles["BodyText"],
+        ),
+        Spacer(1, 8),
+    ]
+    recommendation = recommended_price(cma.estimate)
+    summary = [
+        ["Recommended price", "Estimated value", "Range", "Per sq ft", "Confidence"],
+        [
+            _money(recommendation),
+            f"${cma.estimate:,.2f}" if cma.estimate is not None else "—",
+            f"{_money(cma.low)} – {_money(cma.high)}",
+            f"${cma.price_per_sqft:,.2f}" if cma.price_per_sqft is not None else "—",
+            f"{cma.confidence}/100 ({cma.confidence_label})",
+        ],
+    ]
+    story.append(_table(summary, brand, Table, TableStyle, colors, header_size=9, size=12))
+    story.append(Spacer(1, 8))
+    subject = cma.subject
+    story.append(Paragraph("Subject", subheading))
+    story.append(
+        Paragraph(
+            ", ".join(f"{name}: {value}" for name, value in subject.items()),
+            small,
+        )
+    )
+    for note in result.get("notes", []):
+        story.append(Paragraph(note, small))
+    story.append(Paragraph("Comparable sales", subheading))
+    rows = [
+        [
+            "Address",
+            "Lat, Lon",
+            "Miles",
+            "Sold",
+            "Sale price",
+            "Adjustments",
+            "Adjusted",
+            "Weight",
+            "Share",
+        ]
+    ]
+    for comp in result.get("comparables", []):
+        adjustments = "<br/>".join(
+            f"{a['label']}: {_signed(a['amount'])}" for a in comp["adjustments"]
+        )
+        rows.append(
+            [
+                Paragraph(comp["address"], small),
+                f"{comp['latitude']:.5f}, {comp['longitude']:.5f}",
+                f"{comp['distance_miles']:.2f}",
+                comp["close_date"],
+                f"${Decimal(comp['close_price']):,.2f}",
+                Paragraph(adjustments or "none", small),
+                f"${Decimal(comp['adjusted_price']):,.2f}",
+                f"{Decimal(comp['weight']) * 100:.2f}%",
+                f"${Decimal(comp['contribution']):,.2f}",
+            ]
+        )
+    rows.append(["", "", "", "", "", "", "Estimate", "100%", f"${cma.estimate or 0:,.2f}"])
+    story.append(
+        _table(
+            rows,
+            brand,
+            Table,
+            TableStyle,
+            colors,
+            header_size=8,
+            size=8,
+            widths=[
+                1.9 * inch,
+                1.2 * inch,
+                0.5 * inch,
+                0.8 * inch,
+                0.95 * inch,
+                2.2 * inch,
+                0.95 * inch,
+                0.6 * inch,
+                0.9 * inch,
+            ],
+        )
+    )
+    story.append(Spacer(1, 6))
+    story.append(
+        Paragraph(
+            "Each comparable's sale price plus its adjustments is its adjusted price; the "
+            "estimate is the sum of the adjusted prices times their weights. Adjustment rates "
+            "were estimated from "
+            f"{result.get('market_sales', 0)} local sales: "
+            + "; ".join(f"{r['label']} {r['rate']}" for r in result.get("rates", [])),
+            small,
+        )
+    )
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=page,
+        topMargin=1.1 * inch,
+        bottomMargin=0.7 * inch,
+        leftMargin=0.5 * inch,
+        rightMargin=0.5 * inch,
+        title=f"CMA {cma.title}",
+        author=str(agent),
+    )
+    doc.build(story, onFirstPage=header, onLaterPages=header)
+    return buffer.getvalue()
+
+
+def _signed(amount):
+    value = Decimal(amount)
+    return f"{'+' if value >= 0 else '−'}${abs(value):,.2f}"
+
+
+def _table(rows, brand, table_class, style_class, colors, *, header_size, size, widths=None):
+    table = table_class(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(
+        style_class(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), brand),
+                ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONTSIZE", (0, 0), (-1, 0), header_size),
+                ("FONTSIZE", (0, 1), (-1, -1), size),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor(BRAND_SOFT)]),
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#c9d6e6")),
+            ]
+        )
+    )
+    return table
