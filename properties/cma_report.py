@@ -5,15 +5,10 @@ import io
 from decimal import Decimal
 
 from properties.cma import recommended_price
+from realestate.formatting import money
 
 BRAND = "#1d5fa8"  # the brokerage brand colour of the app's stylesheet and logo
 BRAND_SOFT = "#e6effa"
-
-
-def _money(value):
-    if value in (None, ""):
-        return "—"
-    return f"${Decimal(value):,.0f}"
 
 
 def _draw_logo(canvas, x, y, size, brand):
@@ -96,10 +91,10 @@ def cma_pdf(*, cma, agent):
     summary = [
         ["Recommended price", "Estimated value", "Range", "Per sq ft", "Confidence"],
         [
-            _money(recommendation),
-            f"${cma.estimate:,.2f}" if cma.estimate is not None else "—",
-            f"{_money(cma.low)} – {_money(cma.high)}",
-            f"${cma.price_per_sqft:,.2f}" if cma.price_per_sqft is not None else "—",
+            money(recommendation) or "—",
+            money(cma.estimate, 2) or "—",
+            f"{money(cma.low)} – {money(cma.high)}" if cma.low is not None else "—",
+            money(cma.price_per_sqft, 2) or "—",
             f"{cma.confidence}/100 ({cma.confidence_label})",
         ],
     ]
@@ -139,14 +134,14 @@ def cma_pdf(*, cma, agent):
                 f"{comp['latitude']:.5f}, {comp['longitude']:.5f}",
                 f"{comp['distance_miles']:.2f}",
                 comp["close_date"],
-                f"${Decimal(comp['close_price']):,.2f}",
+                money(comp["close_price"], 2),
                 Paragraph(adjustments or "none", small),
-                f"${Decimal(comp['adjusted_price']):,.2f}",
+                money(comp["adjusted_price"], 2),
                 f"{Decimal(comp['weight']) * 100:.2f}%",
-                f"${Decimal(comp['contribution']):,.2f}",
+                money(comp["contribution"], 2),
             ]
         )
-    rows.append(["", "", "", "", "", "", "Estimate", "100%", f"${cma.estimate or 0:,.2f}"])
+    rows.append(["", "", "", "", "", "", "Estimate", "100%", money(cma.estimate or 0, 2)])
     story.append(
         _table(
             rows,

@@ -9,6 +9,7 @@ from PIL import Image
 
 from properties.cma import cma_run, cma_save
 from properties.models import CMA
+from realestate.formatting import money
 from tests.properties.sales import AS_OF, make_sales, subject_features
 from tests.testing.factories import make_client
 
@@ -61,9 +62,9 @@ def test_members_run_a_cma_and_see_every_comp_explained(client_for, sales, name)
     )
     html = response.content.decode()
     assert 'id="cma-comps"' in html
-    assert f"${result['estimate']}" in html
+    assert money(result["estimate"], 2) in html
     for comp in result["comparables"]:
-        assert f"${comp['adjusted_price']}" in html
+        assert money(comp["adjusted_price"], 2) in html
 
 
 def test_excluded_comp_is_left_out_on_rerun(client_for, sales):
