@@ -8,7 +8,7 @@ class PropertiesConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from properties.models import PriceChange, Property, PropertyMedia, StatusChange
+        from properties.models import CMA, PriceChange, Property, PropertyMedia, StatusChange
 
         # Derived columns (search text, home key and flag): the address change is logged already.
         auditlog.register(
@@ -21,3 +21,5 @@ class PropertiesConfig(AppConfig):
         )
         auditlog.register(PriceChange)
         auditlog.register(StatusChange)
+        # A saved CMA's figures and comparables are written once, by the CMA; who saved it counts.
+        auditlog.register(CMA, exclude_fields=["result"])

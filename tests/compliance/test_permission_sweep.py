@@ -38,6 +38,7 @@ from compliance.models.privacy import (
     RetentionRun,
     RetentionTrigger,
 )
+from properties.models import CMA
 from properties.services import media_add
 from tests.clients.test_intake_pond import make_pond_lead
 from tests.testing.factories import (
@@ -167,6 +168,9 @@ OBJECT_ROUTES = {
     "transactions:signing-remind": lambda w: {"pk": w.signing.pk},
     "transaction-shares": lambda w: {"pk": w.deal.pk},
     "signing-request-remind": lambda w: {"pk": w.signing.pk},
+    "properties:cma-detail": lambda w: {"pk": w.cma.pk},
+    "properties:cma-pdf": lambda w: {"pk": w.cma.pk},
+    "cma-detail": lambda w: {"pk": w.cma.pk},
     # Compliance
     "compliance:licence-detail": lambda w: {"pk": w.licence.pk},
     "compliance:fair-housing-run": lambda w: {"pk": w.scan_run.pk},
@@ -226,6 +230,10 @@ OPEN_ROUTES = {
     "compliance:retention",
     "compliance:payout-account",
     "properties:export-csv",
+    "properties:cma-list",
+    "properties:cma-run",
+    "properties:cma-save",
+    "cma-list",
     "licence-list",
     "fair-housing-scan",
     "fair-housing-override",
@@ -376,6 +384,15 @@ class World:
             deal=self.closed_deal, agent=self.agent, actor=personas.broker.user
         )
         self.provider = make_mls_provider(self.brokerage, name=MARK)
+        self.cma = CMA.objects.create(
+            brokerage=self.brokerage,
+            title=MARK,
+            listing=self.listing,
+            as_of=date.today(),
+            subject={"UnparsedAddress": MARK},
+            result={"note": MARK},
+            created_by=user,
+        )
         self.licence = Licence.objects.create(
             agent=self.agent, number=MARK, state="MA", expires_on=date.today() + timedelta(days=400)
         )
