@@ -4,4 +4,16 @@ from agents import views
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
+    path("dashboard/performance/", views.PerformanceView.as_view(), name="performance"),
+    path(
+        "dashboard/performance/export.csv",
+        views.PerformanceExportView.as_view(),
+        name="performance-export",
+    ),
+    path("dashboard/brokerage/", views.BrokerageDashboardView.as_view(), name="brokerage"),
+    path(
+        "dashboard/brokerage/export.csv",
+        views.BrokerageExportView.as_view(),
+        name="brokerage-export",
+    ),
 ]
