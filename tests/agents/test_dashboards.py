@@ -35,10 +35,10 @@ from transactions.services.commissions import deal_shares_set
 
 pytestmark = pytest.mark.django_db
 
-PERFORMANCE = reverse("performance")
-PERFORMANCE_CSV = reverse("performance-export")
-BROKERAGE = reverse("brokerage")
-BROKERAGE_CSV = reverse("brokerage-export")
+PERFORMANCE = reverse("dashboard-performance")
+PERFORMANCE_CSV = reverse("dashboard-performance-export")
+BROKERAGE = reverse("dashboard-brokerage")
+BROKERAGE_CSV = reverse("dashboard-brokerage-export")
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
