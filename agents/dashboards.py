@@ -285,8 +285,10 @@ class ComplianceFlag:
 
 
 def compliance_flags(*, user, today=None):
-    """Lapsed and expiring licences, the last Fair Housing scan's flagged listings, documents
-    waiting for review and clients due for anonymising under the retention policy."""
+    """Lapsed and expiring licences, the listings the last finished Fair Housing scan flagged,
+    documents waiting for review and clients due for anonymising under the retention policy
+    (six queries)."""
+    from compliance.models.fair_housing import ScanState
     from compliance.models.licences import Licence, LicenceStatus
     from compliance.selectors.fair_housing import fair_housing_runs_for
     from compliance.services.retention import (
@@ -317,7 +319,7 @@ def compliance_flags(*, user, today=None):
             f"{licence_list}?expiry={LICENCE_WARNING_DAYS}",
         ),
     ]
-    last_scan = fair_housing_runs_for(user=user).filter(finished_at__isnull=False).first()
+    last_scan = fair_housing_runs_for(user=user).filter(state=ScanState.SUCCEEDED).first()
     flags.append(
         ComplianceFlag(
             "fair_housing",

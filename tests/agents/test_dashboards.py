@@ -379,7 +379,8 @@ def test_brokerage_pipeline_values_each_deal_at_its_whole_gross(personas, deals)
 @pytest.fixture
 def compliance_matters(personas, deals):
     """Two lapsed licences (expired, suspended), one expiring in 30 days, one fine; an older
-    and the last Fair Housing scan; one document waiting; one client due for anonymising."""
+    and the last finished Fair Housing scan, then a failed one; one document waiting; one
+    client due for anonymising."""
     today = timezone.localdate()
     for agent, number, expires, status in (
         (personas.viewer, "1", today - timedelta(days=1), LicenceStatus.ACTIVE),
@@ -403,6 +404,9 @@ def compliance_matters(personas, deals):
         brokerage=personas.brokerage, state=ScanState.SUCCEEDED, listings_flagged=2, finished_at=now
     )
     FairHousingScanRun.objects.filter(pk=last.pk).update(started_at=now)
+    FairHousingScanRun.objects.create(
+        brokerage=personas.brokerage, state=ScanState.FAILED, listings_flagged=9, finished_at=now
+    )
     for state in (ReviewState.SUBMITTED, ReviewState.APPROVED):
         Document.objects.create(
             transaction=deals["first"],
