@@ -468,7 +468,7 @@ def brokerage_table_csv(*, user, year, table):
         )
     if table == "funnel":
         return _csv(
-            ("Source", *(label for _stage, label in funnel_stage_labels()), "Lost", "Closed %"),
+            ("Source", *(label for _stage, label in funnel_stage_labels()), "Lost", "Conversion %"),
             [
                 (
                     row.source,

@@ -534,7 +534,7 @@ def test_brokerage_exports_each_table(personas, production, funnel_clients, deal
     offices = csv_rows(client.get(BROKERAGE_CSV, {"table": "offices", "year": production}))
     assert ["Uptown", "1", "200000.00", "1.00", "5000.00", "0.00"] in offices
     funnel = csv_rows(client.get(BROKERAGE_CSV, {"table": "funnel"}))
-    assert funnel[0][0] == "Source" and funnel[0][-2:] == ["Lost", "Closed %"]
+    assert funnel[0][0] == "Source" and funnel[0][-2:] == ["Lost", "Conversion %"]
     assert ["Zillow", "5", "3", "2", "2", "1", "1", "1", "20"] in funnel
     pipeline = csv_rows(client.get(BROKERAGE_CSV, {"table": "pipeline"}))
     assert ["Under contract", "1", "10000.00", "0"] in pipeline
