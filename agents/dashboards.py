@@ -13,6 +13,7 @@ from django.db.models import Count, F, Prefetch, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from clients.choices import Stage
 from clients.imports import _Line, _safe_cell
 from properties.choices import ON_MARKET_STATUSES
 from realestate.permissions import VIEW, actor_for, restrict
@@ -41,6 +42,8 @@ class PipelineStage:
 
 @dataclass
 class Pipeline:
+    """Deals by stage, with their totals."""
+
     stages: list
 
     @property
@@ -224,7 +227,14 @@ def office_production(*, report):
 
 
 # The client stages a lead goes through, in order; qualified sits between contacted and active.
-FUNNEL_STAGES = ("new", "contacted", "qualified", "active", "under_contract", "closed")
+FUNNEL_STAGES = (
+    Stage.NEW,
+    Stage.CONTACTED,
+    Stage.QUALIFIED,
+    Stage.ACTIVE,
+    Stage.UNDER_CONTRACT,
+    Stage.CLOSED,
+)
 
 
 @dataclass
@@ -354,6 +364,8 @@ def compliance_flags(*, user, today=None):
 
 @dataclass
 class BrokerageDashboard:
+    """Every table of the broker's dashboard for a year."""
+
     year: int
     production: object
     offices: list
@@ -442,9 +454,7 @@ BROKERAGE_TABLES = ("agents", "offices", "funnel", "pipeline", "compliance")
 
 def funnel_stage_labels():
     """The funnel's stages with their labels, in order."""
-    from clients.choices import Stage
-
-    return [(stage, Stage(stage).label) for stage in FUNNEL_STAGES]
+    return [(stage, stage.label) for stage in FUNNEL_STAGES]
 
 
 def brokerage_table_csv(*, user, year, table):
