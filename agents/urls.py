@@ -4,4 +4,18 @@ from agents import views
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
+    path("dashboard/performance/", views.PerformanceView.as_view(), name="dashboard-performance"),
+    path(
+        "dashboard/performance/export.csv",
+        views.PerformanceExportView.as_view(),
+        name="dashboard-performance-export",
+    ),
+    path(
+        "dashboard/brokerage/", views.BrokerageDashboardView.as_view(), name="dashboard-brokerage"
+    ),
+    path(
+        "dashboard/brokerage/export.csv",
+        views.BrokerageExportView.as_view(),
+        name="dashboard-brokerage-export",
+    ),
 ]

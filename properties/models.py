@@ -482,3 +482,23 @@ class CMA(models.Model):
 
     def get_absolute_url(self):
         return reverse("properties:cma-detail", args=[self.pk])
+
+
+@scoped(parent="listing")
+class ListingViewDay(models.Model):
+    """How many times the brokerage's people opened a listing's page on one day."""
+
+    # One row a listing and day, bumped by one INSERT … ON CONFLICT per page view: the count
+    # costs no read and no row per view.
+    listing = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="view_days")
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["listing", "-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "day"], name="listing_view_day_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.listing} on {self.day}: {self.count} views"

@@ -8,7 +8,7 @@ from collections import defaultdict
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
@@ -420,3 +420,22 @@ def listing_cover_refresh(listing):
     cover = media_cover(first)
     Property.objects.filter(pk=listing.pk).update(cover_thumbnail=cover)
     listing.cover_thumbnail = cover
+
+
+def listing_view_count(*, listing, viewer, day=None):
+    """Count one view of a listing's page by a person other than its listing agent."""
+    from properties.models import ListingViewDay
+
+    # The agent opening their own listing is not interest in it.
+    if listing.list_agent_id is not None and listing.list_agent_id == getattr(
+        actor_for(viewer).agent, "pk", None
+    ):
+        return
+    table = connection.ops.quote_name(ListingViewDay._meta.db_table)
+    with connection.cursor() as cursor:
+        # One statement on SQLite and PostgreSQL alike; concurrent views add up, never clash.
+        cursor.execute(
+            f"INSERT INTO {table} (listing_id, day, count) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (listing_id, day) DO UPDATE SET count = {table}.count + 1",
+            [listing.pk, day or timezone.localdate()],
+        )

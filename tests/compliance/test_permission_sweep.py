@@ -193,6 +193,10 @@ OBJECT_ROUTES = {
 # Routes without an object of A in the URL: the caller's own lists, forms and reports.
 OPEN_ROUTES = {
     "dashboard",
+    "dashboard-performance",
+    "dashboard-performance-export",
+    "dashboard-brokerage",
+    "dashboard-brokerage-export",
     "properties:list",
     "properties:create",
     "clients:list",
@@ -515,7 +519,9 @@ def stranger_clients(personas):
 
 def client_for_route(name, stranger_clients):
     page, api = stranger_clients
-    return page if ":" in name or name in ("login", "logout", "dashboard") else api
+    return (
+        page if ":" in name or name in ("login", "logout") or name.startswith("dashboard") else api
+    )
 
 
 def test_the_stranger_gets_403_or_404_for_every_object_of_another_brokerage(
