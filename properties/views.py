@@ -34,6 +34,7 @@ from properties.services import (
     listing_create,
     listing_restore,
     listing_update,
+    listing_view_count,
     media_add,
     media_delete,
 )
@@ -112,6 +113,7 @@ class PropertyDetailView(ObjectDetailView):
         context["can_change"] = can(self.request.user, listing, CHANGE)
         context["mls_attribution"] = listing_mls_attribution(listing=listing)
         listing_access_record(user=self.request.user, listing=listing, kind=AccessKind.VIEW)
+        listing_view_count(listing=listing, viewer=self.request.user)
         context["fair_housing"] = fair_housing_listing_review(listing=listing)
         context["is_broker"] = actor_for(self.request.user).is_broker
         context["override_form"] = FairHousingOverrideForm()

@@ -89,7 +89,6 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "realestate.middleware.AuditlogMiddleware",
     "compliance.middleware.PermissionDeniedEventMiddleware",
-    "properties.middleware.ListingViewCountMiddleware",
     # Last: it turns a login that django-axes refused into the lockout answer.
     "axes.middleware.AxesMiddleware",
 ]
