@@ -3,6 +3,7 @@ from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
+from tests.testing.browser import browser_page  # noqa: F401 (a fixture)
 from tests.testing.personas import build_personas
 
 

@@ -1,7 +1,5 @@
 """An agent works a client in a real headless Chromium: timeline, pipeline board and their day."""
 
-import os
-
 import pytest
 from django.utils import timezone
 
@@ -10,35 +8,11 @@ from agents.services import agent_create
 from clients.choices import Stage
 from clients.models import Client
 from clients.services.people import task_create
-from tests.browser.test_agent_journey import CHROMIUM, CHROMIUM_ARGS
 from tests.testing.factories import make_brokerage, make_client
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct-horse-battery-staple"
-
-
-@pytest.fixture(autouse=True)
-def _allow_orm_beside_playwright(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls around it are
-    # safe here. Set per test so that it never leaks into other tests.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser_page():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is not installed at /usr/bin/chromium")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(10_000)
-        yield page
-        browser.close()
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ import pytest
 
 from properties.models import CMA
 from tests.browser.test_clients import (  # noqa: F401 - fixtures
-    _allow_orm_beside_playwright,
     agent,
-    browser_page,
     jane,
     sign_in,
 )

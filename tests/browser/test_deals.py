@@ -3,9 +3,7 @@
 import pytest
 
 from tests.browser.test_clients import (  # noqa: F401 (fixtures)
-    _allow_orm_beside_playwright,
     agent,
-    browser_page,
     sign_in,
 )
 from tests.transactions.factories import make_deal, make_template
