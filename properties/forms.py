@@ -1,10 +1,21 @@
 """Forms of the listing pages: the listing form, the photo upload form and the CMA forms."""
 
+from decimal import Decimal
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from agents.models import Agent, Office
 from properties.choices import PropertyType
+from properties.market import (
+    DEFAULT_MONTHS,
+    MAX_MONTHS,
+    MAX_RADIUS_MILES,
+    MIN_MONTHS,
+    AreaKind,
+    market_area,
+)
 from properties.models import Property
 from realestate.forms import formfield_https
 from realestate.permissions import CHANGE, actor_for, restrict
@@ -364,3 +375,56 @@ class CMASaveForm(forms.Form):
         if listing is None:
             raise forms.ValidationError("No listing of your brokerage has this id.")
         return listing
+
+
+class MarketForm(forms.Form):
+    """The area (a city, a postal code, or a radius around a point or a listing), the
+    property type and the months of a market statistics page or API call."""
+
+    area = forms.ChoiceField(choices=AreaKind.choices, initial=AreaKind.CITY)
+    city = forms.CharField(required=False, max_length=100)
+    postal_code = forms.CharField(required=False, max_length=10)
+    listing = forms.IntegerField(
+        required=False, label="Around listing (id)", help_text="…or a latitude and longitude."
+    )
+    latitude = forms.DecimalField(required=False, min_value=-90, max_value=90, decimal_places=6)
+    longitude = forms.DecimalField(required=False, min_value=-180, max_value=180, decimal_places=6)
+    radius = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0.1"),
+        max_value=MAX_RADIUS_MILES,
+        decimal_places=2,
+        label="Radius (miles)",
+        initial=1,
+    )
+    property_type = forms.ChoiceField(
+        required=False, choices=[("", "All types"), *PropertyType.choices]
+    )
+    months = forms.IntegerField(
+        required=False, min_value=MIN_MONTHS, max_value=MAX_MONTHS, initial=DEFAULT_MONTHS
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            data["market_area"] = market_area(
+                user=self.user,
+                kind=data["area"],
+                city=data.get("city"),
+                postal_code=data.get("postal_code"),
+                latitude=data.get("latitude"),
+                longitude=data.get("longitude"),
+                listing=data.get("listing"),
+                radius_miles=data.get("radius"),
+            )
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                self.add_error(name if name in self.fields else None, messages)
+        data["months"] = data.get("months") or DEFAULT_MONTHS
+        return data

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from properties import cma_views, views
+from properties import cma_views, market_views, views
 
 app_name = "properties"
 urlpatterns = [
@@ -12,6 +12,8 @@ urlpatterns = [
     path("cma/save/", cma_views.CMASaveView.as_view(), name="cma-save"),
     path("cma/<int:pk>/", cma_views.CMADetailView.as_view(), name="cma-detail"),
     path("cma/<int:pk>/pdf/", cma_views.CMAPdfView.as_view(), name="cma-pdf"),
+    path("market/", market_views.MarketView.as_view(), name="market"),
+    path("market/export.csv", market_views.MarketExportView.as_view(), name="market-csv"),
     path("<int:pk>/", views.PropertyDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.PropertyUpdateView.as_view(), name="edit"),
     path("<int:pk>/archive/", views.PropertyArchiveView.as_view(), name="archive"),

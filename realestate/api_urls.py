@@ -8,7 +8,7 @@ from agents.api.views import AgentViewSet, MeView
 from clients.api import intake, people, searches, showings
 from compliance.api import fair_housing, licences, privacy
 from mls.api.views import MLSProviderViewSet, SyncRunViewSet
-from properties.api import cma
+from properties.api import cma, market
 from properties.api.views import PropertyViewSet
 from transactions.api import commissions, deals, documents
 
@@ -37,6 +37,7 @@ AREAS = (
     fair_housing,
     privacy,
     cma,
+    market,
 )
 for area in AREAS:
     area.register(router)
