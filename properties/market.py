@@ -25,6 +25,7 @@ from django.db import connection
 from django.db.models import (
     Aggregate,
     Count,
+    DateField,
     DecimalField,
     ExpressionWrapper,
     F,
@@ -32,6 +33,7 @@ from django.db.models import (
     Func,
     IntegerField,
     Q,
+    Value,
 )
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
@@ -363,7 +365,7 @@ def _monthly_in_database(listings, window):
         .annotate(month=TruncMonth("close_date"))
         .values("month")
         .annotate(
-            closed_sales=Count("pk"),
+            closed_sales=Count("*"),
             median_close_price=Median("close_price"),
             median_price_per_sqft=Median(
                 ExpressionWrapper(F("close_price") / F("living_area"), output_field=DecimalField()),
@@ -392,7 +394,7 @@ def _monthly_in_database(listings, window):
         .annotate(month=TruncMonth("on_market_from"))
         .values("month")
         .annotate(
-            new_listings=Count("pk"),
+            new_listings=Count("*"),
             median_list_price=Median(Coalesce("original_list_price", "list_price")),
         )
         .order_by()
@@ -409,30 +411,38 @@ def _monthly_in_database(listings, window):
 
 
 def _on_market_counts(listings, window):
-    """The listings on the market at each month's end, in one query."""
+    """The listings on the market at each month's end, from one query: the listings still on
+    the market and those that sold after the window began, each counted by the months they
+    came on and went off the market (a few hundred rows at most). The two halves are a
+    UNION so that each reads its own index: the sales by close date, the town's listings."""
     ends = _month_ends(window)
-    still_on_market = Q(standard_status__in=ON_MARKET_STATUSES)
-    counts = (
-        listings.alias(on_market_from=_on_market_from())
-        .filter(on_market_from__lte=ends[-1])
-        .filter(
-            still_on_market | Q(standard_status=StandardStatus.CLOSED, close_date__gt=window[0])
-        )
-        .aggregate(
-            **{
-                f"m{index}": Count(
-                    "pk",
-                    filter=Q(on_market_from__lte=day)
-                    & (
-                        still_on_market
-                        | Q(standard_status=StandardStatus.CLOSED, close_date__gt=day)
-                    ),
-                )
-                for index, day in enumerate(ends)
-            }
-        )
+    started = listings.alias(on_market_from=_on_market_from()).filter(on_market_from__lte=ends[-1])
+    still_on_market = (
+        started.filter(standard_status__in=ON_MARKET_STATUSES)
+        .annotate(came=TruncMonth("on_market_from"), went=Value(None, output_field=DateField()))
+        .values_list("came", "went")
+        .annotate(listings=Count("*"))
+        .order_by()
     )
-    return [counts[f"m{index}"] for index in range(len(ends))]
+    sold_since = (
+        started.filter(standard_status=StandardStatus.CLOSED, close_date__gt=window[0])
+        .annotate(came=TruncMonth("on_market_from"), went=TruncMonth("close_date"))
+        .values_list("came", "went")
+        .annotate(listings=Count("*"))
+        .order_by()
+    )
+    groups = [
+        (_first_of(came), went and _first_of(went), count)
+        for came, went, count in still_on_market.union(sold_since, all=True)
+    ]
+    return [
+        sum(
+            count
+            for came, went, count in groups
+            if came <= month and (went is None or went > month)
+        )
+        for month in window
+    ]
 
 
 def _first_of(value):

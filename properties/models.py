@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Coalesce, Upper
 from django.urls import reverse
 from django.utils import timezone
 
@@ -252,6 +252,47 @@ class Property(models.Model):
             models.Index(fields=["brokerage", "home_key"], name="property_home"),
             models.Index(fields=["brokerage", "list_price"], name="property_price"),
             models.Index(fields=["list_agent", "-modification_timestamp"], name="property_agent"),
+            # Market statistics of a town (``properties.market``), read from the index alone
+            # (a listing row is wide): its sales by close date, and its listings by the day
+            # they came on the market.
+            models.Index(
+                F("brokerage"),
+                Upper("city"),
+                F("close_date"),
+                name="property_market_sales",
+                # PostgreSQL reads an index alone only when it holds the columns under
+                # its expressions too (``city``; the dates under the COALESCE).
+                include=[
+                    "city",
+                    "close_price",
+                    "list_price",
+                    "living_area",
+                    "days_on_market",
+                    "on_market_date",
+                    "listing_contract_date",
+                    "property_type",
+                ],
+                condition=Q(
+                    standard_status="Closed", archived_at__isnull=True, home_duplicate=False
+                ),
+            ),
+            models.Index(
+                F("brokerage"),
+                Upper("city"),
+                Coalesce("on_market_date", "listing_contract_date"),
+                name="property_market_listings",
+                include=[
+                    "city",
+                    "on_market_date",
+                    "listing_contract_date",
+                    "standard_status",
+                    "close_date",
+                    "list_price",
+                    "original_list_price",
+                    "property_type",
+                ],
+                condition=Q(archived_at__isnull=True, home_duplicate=False),
+            ),
             # The comparable sales of a CMA: closed sales of a type inside a latitude band.
             models.Index(
                 fields=["brokerage", "property_type", "latitude"],
