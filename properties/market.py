@@ -607,6 +607,7 @@ def format_metric(kind, value):
     """A figure as the pages and the trend's evidence show it."""
     if value is None:
         return "—"
+    value = Decimal(str(value))
     if kind == "money":
         if value >= 1000:
             return f"${value / 1000:,.0f}k" if value >= 10000 else f"${value:,.0f}"

@@ -134,3 +134,31 @@ def test_the_csv_of_a_stranger_holds_only_their_brokerages_numbers(client_for, m
 
 def test_the_csv_without_an_area_is_a_bad_request(client_for, personas):
     assert client_for("agent").get(CSV_URL, {"area": "city"}).status_code == 400
+
+
+def test_a_listing_links_to_the_market_around_it(client_for, personas, market):
+    listing = make_listing(
+        personas.agent.user,
+        latitude=Decimal("47.600000"),
+        longitude=Decimal("-122.300000"),
+        standard_status="Closed",
+        close_price=Decimal("410000"),
+        close_date=date(2025, 6, 4),
+    )
+    client = client_for("colleague")
+
+    detail = client.get(f"/listings/{listing.pk}/").content.decode()
+    link = f"/listings/market/?area=radius&amp;listing={listing.pk}&amp;radius=1"
+    response = client.get(URL, {"area": "radius", "listing": listing.pk, "radius": "1"})
+
+    assert link in detail
+    assert response.context["stats"].months[-1].closed_sales == 1
+    assert response.context["stats"].area.label.startswith("1 mi around")
+
+
+def test_an_area_without_listings_says_what_to_do_next(client_for, personas):
+    response = client_for("agent").get(URL, {"area": "postal_code", "postal_code": "00000"})
+
+    assert response.status_code == 200
+    assert not response.context["stats"].has_data
+    assert "Try a wider radius" in response.content.decode()
