@@ -35,7 +35,7 @@ from django.db.models import (
     Q,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clients.imports import _Line, _safe_cell
@@ -305,6 +305,7 @@ def _jsonable(value):
 
 def market_stats(*, user, area, property_type="", months=DEFAULT_MONTHS, as_of=None):
     """The monthly market figures and trends of ``area`` over the listings ``user`` may see."""
+    _check_months(months)
     as_of = as_of or timezone.localdate()
     window = window_months(as_of, months)
     listings = market_listings(user=user, area=area, property_type=property_type)
@@ -317,10 +318,16 @@ def market_stats(*, user, area, property_type="", months=DEFAULT_MONTHS, as_of=N
 
 def market_stats_in_python(*, user, area, property_type="", months=DEFAULT_MONTHS, as_of=None):
     """The same as :func:`market_stats`, computed in Python over the fetched rows."""
+    _check_months(months)
     as_of = as_of or timezone.localdate()
     window = window_months(as_of, months)
     listings = market_listings(user=user, area=area, property_type=property_type)
     return _stats(area, property_type, as_of, window, _monthly_in_python(listings, window))
+
+
+def _check_months(months):
+    if not MIN_MONTHS <= months <= MAX_MONTHS:
+        raise ValidationError({"months": f"From {MIN_MONTHS} to {MAX_MONTHS} months."})
 
 
 class Median(Aggregate):
@@ -338,6 +345,14 @@ class DaysBetween(Func):
     arg_joiner = " - "
     template = "GREATEST(%(expressions)s, 0)"
     output_field = IntegerField()
+
+
+class MonthOf(Func):
+    """The first day of a date's month (PostgreSQL): truncated as a plain timestamp, which
+    spares the time-zone conversion that Django's ``TruncMonth`` asks of every row."""
+
+    template = "DATE_TRUNC('month', (%(expressions)s)::timestamp)::date"
+    output_field = DateField()
 
 
 def _on_market_from():
@@ -362,7 +377,7 @@ def _monthly_in_database(listings, window):
             close_date__gte=_fetch_start(window),
             close_date__lt=end,
         )
-        .annotate(month=TruncMonth("close_date"))
+        .annotate(month=MonthOf("close_date"))
         .values("month")
         .annotate(
             closed_sales=Count("*"),
@@ -391,7 +406,7 @@ def _monthly_in_database(listings, window):
     new = (
         listings.alias(on_market_from=_on_market_from())
         .filter(on_market_from__gte=window[0], on_market_from__lt=end)
-        .annotate(month=TruncMonth("on_market_from"))
+        .annotate(month=MonthOf("on_market_from"))
         .values("month")
         .annotate(
             new_listings=Count("*"),
@@ -419,14 +434,14 @@ def _on_market_counts(listings, window):
     started = listings.alias(on_market_from=_on_market_from()).filter(on_market_from__lte=ends[-1])
     still_on_market = (
         started.filter(standard_status__in=ON_MARKET_STATUSES)
-        .annotate(came=TruncMonth("on_market_from"), went=Value(None, output_field=DateField()))
+        .annotate(came=MonthOf("on_market_from"), went=Value(None, output_field=DateField()))
         .values_list("came", "went")
         .annotate(listings=Count("*"))
         .order_by()
     )
     sold_since = (
         started.filter(standard_status=StandardStatus.CLOSED, close_date__gt=window[0])
-        .annotate(came=TruncMonth("on_market_from"), went=TruncMonth("close_date"))
+        .annotate(came=MonthOf("on_market_from"), went=MonthOf("close_date"))
         .values_list("came", "went")
         .annotate(listings=Count("*"))
         .order_by()

@@ -245,3 +245,10 @@ def test_the_csv_has_a_row_per_month(personas):
     assert lines[0].startswith("Month,Closed sales,Median sale price")
     assert lines[4].startswith("2025-06,3,600000,590000,250.00,35.0,1.0000,2,3,1.8")
     assert len(lines) == 5
+
+
+def test_the_window_is_two_to_thirty_six_months(personas):
+    for months in (1, 37):
+        with pytest.raises(ValidationError):
+            stats_for(personas.agent.user, months=months)
+    assert len(stats_for(personas.agent.user, months=36).months) == 36
