@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('agents', '0002_agent_reviews_documents'),
         ('mls', '0003_feed_file'),
-        ('properties', '0008_cma'),
+        ('properties', '0009_listing_view_days'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
