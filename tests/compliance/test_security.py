@@ -514,6 +514,7 @@ NOT_AUDITED = {
     "compliance.FairHousingScanRun": "the nightly scan's run record",
     "compliance.FairHousingScanListing": "a nightly scan's findings",
     "compliance.RetentionRun": "the retention job's run record",
+    "properties.ListingViewDay": "a counter of listing page views",
 }
 
 
