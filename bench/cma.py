@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from environment import production_like  # noqa: E402 - bench/ is the script's folder
+from environment import own_database, production_like  # noqa: E402 - bench/ is the script's folder
 
 TARGET_MEDIAN_ERROR = 0.08
 TARGET_WITHIN_10 = 0.60
@@ -258,17 +258,8 @@ def main():
     import django
 
     django.setup()
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        sys.stdout.write("Note: the targets are meant for PostgreSQL (set DATABASE_URL).\n")
-    # A name of its own: a test run against the same server uses test_<name>.
-    connection.settings_dict["TEST"]["NAME"] = "crm_cma_bench"
-    test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with own_database("crm_cma_bench"):
         results = measure(args)
-    finally:
-        connection.creation.destroy_test_db(test_name, verbosity=0)
     return 0 if all(ok for _, ok in results) else 1
 
 

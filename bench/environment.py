@@ -1,7 +1,9 @@
 """The settings every benchmark runs the product with: production's, on a scratch folder."""
 
 import os
+import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -20,3 +22,23 @@ def production_like(prefix):
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     # whitenoise warns about a missing STATIC_ROOT on every start.
     (Path(os.environ["VAR_DIR"]) / "staticfiles").mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def own_database(name, *, keep=False):
+    """A database of the benchmark's own, built by the migrations and dropped afterwards.
+
+    Named apart from the test suite's (``test_<name>``), so a test run against the same server
+    never meets it. Yields the database's name.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.stdout.write("Note: the targets are meant for PostgreSQL (set DATABASE_URL).\n")
+    connection.settings_dict["TEST"]["NAME"] = name
+    created = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        yield created
+    finally:
+        if not keep:
+            connection.creation.destroy_test_db(created, verbosity=0)

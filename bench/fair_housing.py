@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from environment import production_like  # noqa: E402 - bench/ is the script's folder
+from environment import own_database, production_like  # noqa: E402 - bench/ is the script's folder
 
 TARGET_ONE_MS = 1.0
 TARGET_NIGHTLY_SECONDS = 30.0
@@ -82,15 +82,6 @@ def configure():
     import django
 
     django.setup()
-
-
-def create_database():
-    """A scratch database built by the migrations (which make the built-in rules)."""
-    from django.db import connection
-
-    # A name of its own: a test run against the same server uses test_<name>.
-    connection.settings_dict["TEST"]["NAME"] = "crm_fair_housing_bench"
-    return connection.creation.create_test_db(verbosity=0, autoclobber=True)
 
 
 def remarks(rng):
@@ -311,16 +302,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
     args = parser.parse_args()
     configure()
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        print("Note: the targets are meant for PostgreSQL (set DATABASE_URL).")
-    name = create_database()
-    try:
+    with own_database("crm_fair_housing_bench", keep=args.keep):
         results = measure(args)
-    finally:
-        if not args.keep:
-            connection.creation.destroy_test_db(name, verbosity=0)
     print("\nOverall:", "PASS" if all(results) else "FAIL")
     return 0 if all(results) else 1
 

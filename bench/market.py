@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from environment import production_like  # noqa: E402 - bench/ is the script's folder
+from environment import own_database, production_like  # noqa: E402 - bench/ is the script's folder
 
 TARGET_MS = 300
 START = date(2023, 1, 1)
@@ -215,17 +215,8 @@ def main():
     import django
 
     django.setup()
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        sys.stdout.write("Note: the target is meant for PostgreSQL (set DATABASE_URL).\n")
-    # A name of its own: a test run against the same server uses test_<name>.
-    connection.settings_dict["TEST"]["NAME"] = "crm_market_bench"
-    test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with own_database("crm_market_bench"):
         results = measure(args)
-    finally:
-        connection.creation.destroy_test_db(test_name, verbosity=0)
     return 0 if all(ok for _, ok in results) else 1
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from environment import production_like  # noqa: E402 - bench/ is the script's folder
+from environment import own_database, production_like  # noqa: E402 - bench/ is the script's folder
 
 FEED = "bench"
 # Two years after the demo feed's epoch every listing it will ever hold has been entered.
@@ -198,23 +198,16 @@ def main():
     if args.sync:
         return sync(args.endpoint, args.page_size, args.sync)
 
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        sys.stdout.write("Note: the targets are meant for PostgreSQL (set DATABASE_URL).\n")
-    # A name of its own: a test run against the same server uses test_<name>.
-    connection.settings_dict["TEST"]["NAME"] = "crm_mls_bench"
-    test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    database_url = _database_url(test_name)
-    feed_size = feed_size_for(args.listings)
-    configure(feed_size)
-    server, endpoint = start_server(feed_size)
-    try:
-        results = measure(args, database_url, endpoint)
-    finally:
-        server.terminate()
-        server.wait()
-        connection.creation.destroy_test_db(test_name, verbosity=0)
+    with own_database("crm_mls_bench") as test_name:
+        database_url = _database_url(test_name)
+        feed_size = feed_size_for(args.listings)
+        configure(feed_size)
+        server, endpoint = start_server(feed_size)
+        try:
+            results = measure(args, database_url, endpoint)
+        finally:
+            server.terminate()
+            server.wait()
     return 0 if all(ok for _, ok in results) else 1
 
 
