@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from environment import own_database, production_like  # noqa: E402 - bench/ is the script's folder
+from environment import listings_seed, own_database, production_like  # noqa: E402 - bench/ is the script's folder
 
 TARGET_MEDIAN_ERROR = 0.08
 TARGET_WITHIN_10 = 0.60
@@ -128,23 +128,6 @@ def generate(count, seed=1):
     return rows
 
 
-def seed(rows, brokerage):
-    from django.db import connection
-
-    from properties.models import Property
-
-    batch = []
-    for row in rows:
-        batch.append(Property(brokerage=brokerage, source="local", **row))
-        if len(batch) == 5000:
-            Property.objects.bulk_create(batch)
-            batch = []
-    Property.objects.bulk_create(batch)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE properties_property")
-
-
 def _share_within(errors, limit):
     return sum(e <= limit for e in errors) / len(errors)
 
@@ -167,7 +150,7 @@ def measure(args):
     )
     started = time.perf_counter()
     rows = generate(args.sales)
-    seed(rows, brokerage)
+    listings_seed(rows, brokerage)
     sys.stdout.write(f"Seeded {len(rows):,} closed sales in {time.perf_counter() - started:.0f}s\n")
 
     listings = {

@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from environment import own_database, production_like  # noqa: E402 - bench/ is the script's folder
+from environment import listings_seed, own_database, production_like  # noqa: E402 - bench/ is the script's folder
 
 TARGET_MS = 300
 START = date(2023, 1, 1)
@@ -95,23 +95,6 @@ def generate(count, seed=1):
     return rows
 
 
-def seed(rows, brokerage):
-    from django.db import connection
-
-    from properties.models import Property
-
-    batch = []
-    for row in rows:
-        batch.append(Property(brokerage=brokerage, source="local", **row))
-        if len(batch) == 5000:
-            Property.objects.bulk_create(batch)
-            batch = []
-    Property.objects.bulk_create(batch)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE properties_property")
-
-
 def _percentiles(timings):
     timings = sorted(timings)
     return timings[len(timings) // 2], timings[min(len(timings) - 1, int(len(timings) * 0.95))]
@@ -142,7 +125,7 @@ def measure(args):
         role=Role.AGENT,
     )
     started = time.perf_counter()
-    seed(generate(args.listings), brokerage)
+    listings_seed(generate(args.listings), brokerage)
     sys.stdout.write(f"Seeded {args.listings:,} listings in {time.perf_counter() - started:.0f}s\n")
 
     town = MarketArea(kind="city", city="benchton", label="Benchton")
