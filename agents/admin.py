@@ -6,7 +6,7 @@ from django.db import transaction
 from agents.choices import Role
 from agents.models import Agent, Brokerage, Office, Team
 from agents.selectors import agent_role_for_user
-from agents.services import agent_create, agent_set_role
+from agents.services.people import agent_create, agent_set_role
 from realestate.admin import BrokerageScopedAdmin
 from realestate.permissions import actor_for
 

@@ -9,15 +9,24 @@ class AgentsConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from agents.models import Agent, Brokerage, Office, Team
+        from agents.models import (
+            Agent,
+            Brokerage,
+            IncomingWebhook,
+            Office,
+            Team,
+            WebhookSubscription,
+        )
 
         for model in (Brokerage, Office, Team, Agent):
             auditlog.register(model)
+        for model in (WebhookSubscription, IncomingWebhook):
+            auditlog.register(model, exclude_fields=["secret"])
 
         post_migrate.connect(_sync_role_groups, dispatch_uid="agents.role_groups")
 
 
 def _sync_role_groups(**kwargs):
-    from agents.services import role_groups_sync
+    from agents.services.people import role_groups_sync
 
     role_groups_sync()

@@ -37,7 +37,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from agents.choices import Role, Specialty
 from agents.models import Brokerage
-from agents.services import (
+from agents.services.people import (
     agent_create,
     agent_update,
     brokerage_create,

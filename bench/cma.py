@@ -134,7 +134,7 @@ def _share_within(errors, limit):
 
 def measure(args):
     from agents.choices import Role
-    from agents.services import agent_create, brokerage_create
+    from agents.services.people import agent_create, brokerage_create
     from properties.cma import cma_run
     from properties.models import Property
     from properties.valuation import Home, Sale, textbook_estimate

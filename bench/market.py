@@ -112,7 +112,7 @@ def _time(function, runs, **kwargs):
 
 def measure(args):
     from agents.choices import Role
-    from agents.services import agent_create, brokerage_create
+    from agents.services.people import agent_create, brokerage_create
     from properties.market import MarketArea, market_stats, market_stats_in_python
 
     brokerage = brokerage_create(name="Bench Realty", slug="bench-realty")

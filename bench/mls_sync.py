@@ -223,7 +223,7 @@ def _database_url(name):
 
 
 def measure(args, database_url, endpoint):
-    from agents.services import brokerage_create
+    from agents.services.people import brokerage_create
     from mls.choices import ProviderKind, RunKind
     from mls.models import MLSProvider
     from mls.providers import provider_for

@@ -132,7 +132,7 @@ def seed_people():
     """One brokerage with an office, a broker and four agents (through the services)."""
     from agents.choices import Role
     from agents.models import Agent, Brokerage
-    from agents.services import agent_create, brokerage_create, office_create
+    from agents.services.people import agent_create, brokerage_create, office_create
 
     brokerage = Brokerage.objects.filter(slug=BENCH_SLUG).first()
     if brokerage is None:

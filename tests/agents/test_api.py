@@ -2,7 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from agents.choices import Role
-from agents.services import team_create
+from agents.services.people import team_create
 from tests.testing.factories import make_agent, make_office
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from agents.choices import Role
-from agents.services import agent_create, agent_set_role, agent_update
+from agents.services.people import agent_create, agent_set_role, agent_update
 from realestate.permissions import actor_for
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from agents.choices import Role
-from agents.services import agent_create
+from agents.services.people import agent_create
 from tests.testing.factories import make_brokerage, make_listing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

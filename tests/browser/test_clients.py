@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from agents.choices import Role
-from agents.services import agent_create
+from agents.services.people import agent_create
 from clients.choices import Stage
 from clients.models import Client
 from clients.services.people import task_create

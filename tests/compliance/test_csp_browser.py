@@ -4,7 +4,7 @@ back office, has anything refused by the policy."""
 import pytest
 
 from agents.choices import Role
-from agents.services import agent_create
+from agents.services.people import agent_create
 from tests.browser.test_agent_journey import PASSWORD
 from tests.testing.factories import make_brokerage, make_listing
 

@@ -515,6 +515,11 @@ NOT_AUDITED = {
     "compliance.FairHousingScanListing": "a nightly scan's findings",
     "compliance.RetentionRun": "the retention job's run record",
     "properties.ListingViewDay": "a counter of listing page views",
+    "agents.Event": "itself the brokerage's domain event log",
+    "agents.Notification": "a person's notification feed",
+    "agents.WebhookDelivery": "the outgoing webhook delivery log",
+    "agents.WebhookAttempt": "the outgoing webhook attempt log",
+    "agents.IncomingWebhookLog": "the incoming webhook request log",
 }
 
 

@@ -11,7 +11,7 @@ from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
 from agents.choices import Role
-from agents.services import agent_set_role
+from agents.services.people import agent_set_role
 from mls.choices import RunKind, RunState
 from mls.models import MLSProvider, SyncError, SyncRun
 from mls.services import provider_save

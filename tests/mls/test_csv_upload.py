@@ -115,7 +115,7 @@ def test_only_the_brokerages_broker_may_upload(api_for, provider, persona, statu
 
 def test_a_broker_of_another_brokerage_gets_404(api_for, provider, personas):
     from agents.choices import Role
-    from agents.services import agent_set_role
+    from agents.services.people import agent_set_role
 
     agent_set_role(agent=personas.stranger, role=Role.BROKER)
     response = api_for("stranger").post(

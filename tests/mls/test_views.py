@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from agents.choices import Role
-from agents.services import agent_set_role
+from agents.services.people import agent_set_role
 from mls.choices import RunKind, RunState
 from mls.models import SyncError, SyncRun
 from mls.services import provider_save

@@ -9,7 +9,7 @@ from django.urls import reverse
 from PIL import Image
 
 from agents.models import Office
-from agents.services import office_create, team_create
+from agents.services.people import office_create, team_create
 from properties.models import Property, PropertyMedia
 from properties.services import listing_share, media_add
 from tests.testing.factories import image_bytes, make_listing

@@ -7,7 +7,7 @@ from decimal import Decimal
 from PIL import Image
 
 from agents.choices import Role
-from agents.services import agent_create, brokerage_create, office_create
+from agents.services.people import agent_create, brokerage_create, office_create
 from properties.services import listing_create
 
 _sequence = itertools.count(1)

@@ -1,10 +1,23 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 
+from agents.choices import BrandFont
 from properties.images import image_extension, validate_uploaded_image
 from realestate.permissions import scoped
+
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give a colour as #RRGGBB, e.g. #1d5fa8.")
+
+
+def brand_logo_upload_to(instance, filename):
+    """A generated name, with the extension of the image's real format, never the upload's."""
+    logo = instance.brand_logo
+    logo.seek(0)
+    extension = image_extension(logo.read(64 * 1024))
+    logo.seek(0)
+    return f"brands/{uuid.uuid4().hex}.{extension}"
 
 
 @scoped(brokerage="pk")
@@ -17,6 +30,24 @@ class Brokerage(models.Model):
     phone = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)
     website = models.URLField(blank=True)
+    # The brand kit: what reports, flyers, social images and signatures are dressed in.
+    brand_logo = models.FileField(
+        "logo", upload_to=brand_logo_upload_to, blank=True, validators=[validate_uploaded_image]
+    )
+    brand_primary_color = models.CharField(
+        "primary colour", max_length=7, default="#1d5fa8", validators=[hex_colour]
+    )
+    brand_accent_color = models.CharField(
+        "accent colour", max_length=7, default="#e6effa", validators=[hex_colour]
+    )
+    brand_font = models.CharField(
+        "font", max_length=20, choices=BrandFont.choices, default=BrandFont.HELVETICA
+    )
+    brand_disclaimer = models.TextField(
+        "disclaimer",
+        blank=True,
+        help_text="Printed on every flyer, report and email, e.g. the licence and MLS notice.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -114,6 +145,21 @@ class Agent(models.Model):
             "Reviews every deal's documents with the broker (a transaction coordinator or "
             "compliance reviewer): sees the brokerage's deals, changes none of them."
         ),
+    )
+    title = models.CharField(
+        max_length=100, blank=True, help_text="Shown under the name, e.g. REALTOR®, Listing agent."
+    )
+    price_drop_alert_percent = models.DecimalField(
+        "price drop alert (%)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        default=5,
+        help_text="Alert me when a listing in my areas drops by at least this; empty for never.",
+    )
+    notify_by_email = models.BooleanField(
+        default=True, help_text="Email me my alerts as well as showing them in the product."
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

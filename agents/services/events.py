@@ -1,0 +1,86 @@
+"""The brokerage's domain event log.
+
+A service that changes something others care about records an :class:`~agents.models.Event` in
+its own transaction with :func:`event_record`, so that an event exists exactly when its change
+committed. Once the transaction commits, a task sends :data:`event_committed` for each new event;
+webhooks and notifications connect to it. Receivers must be idempotent: a retried task sends the
+signal again.
+"""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from agents.models import Event
+
+# Sent once per event after its transaction committed: ``event`` (an Event).
+event_committed = Signal()
+
+
+def _subject_fields(subject):
+    if subject is None:
+        return {}
+    return {
+        "subject_type": ContentType.objects.get_for_model(type(subject)),
+        "subject_id": str(subject.pk),
+    }
+
+
+def _brokerage_id(brokerage):
+    return brokerage if isinstance(brokerage, int) else brokerage.pk
+
+
+def event_build(*, brokerage, name, subject=None, payload=None, actor=None, occurred_at=None):
+    """An unsaved event, for :func:`events_record` to write in bulk."""
+    return Event(
+        brokerage_id=_brokerage_id(brokerage),
+        name=name,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        payload=payload or {},
+        occurred_at=occurred_at or timezone.now(),
+        **_subject_fields(subject),
+    )
+
+
+def events_record(events):
+    """Write events (from :func:`event_build`) in the caller's transaction; dispatch on commit."""
+    events = list(events)
+    if not events:
+        return []
+    Event.objects.bulk_create(events)
+    event_ids = [event.pk for event in events]
+    if any(pk is None for pk in event_ids):  # a backend that does not return bulk ids
+        event_ids = list(
+            Event.objects.filter(uid__in=[event.uid for event in events]).values_list(
+                "pk", flat=True
+            )
+        )
+    from agents.tasks import events_dispatch_task
+
+    transaction.on_commit(lambda: events_dispatch_task.delay(event_ids=event_ids))
+    return events
+
+
+def event_record(*, brokerage, name, subject=None, payload=None, actor=None, occurred_at=None):
+    """Record one domain event in the caller's transaction; it is dispatched once that commits."""
+    event = event_build(
+        brokerage=brokerage,
+        name=name,
+        subject=subject,
+        payload=payload,
+        actor=actor,
+        occurred_at=occurred_at,
+    )
+    return events_record([event])[0]
+
+
+def events_dispatch(*, event_ids):
+    """Tell every receiver of :data:`event_committed` about these committed events, in order."""
+    events = (
+        Event.objects.filter(pk__in=event_ids)
+        .select_related("brokerage", "subject_type")
+        .order_by("occurred_at", "pk")
+    )
+    for event in events:
+        event_committed.send(sender=Event, event=event)
