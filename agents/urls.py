@@ -1,6 +1,6 @@
 from django.urls import path
 
-from agents import views
+from agents.views import dashboards as views
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),

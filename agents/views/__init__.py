@@ -1,0 +1,1 @@
+"""Pages of the brokerage: dashboards (``dashboards``), and one module per further area."""
