@@ -11,6 +11,12 @@ from realestate.permissions import restrict
 class WebhookSubscriptionForm(forms.ModelForm):
     """A subscription's address, the events it receives and whether it is on."""
 
+    url = forms.URLField(
+        label="URL",
+        max_length=500,
+        assume_scheme="https",
+        help_text="A public https:// address of yours that accepts POSTed JSON.",
+    )
     events = forms.MultipleChoiceField(
         choices=EventName.choices,
         required=False,
@@ -22,9 +28,6 @@ class WebhookSubscriptionForm(forms.ModelForm):
         model = WebhookSubscription
         fields = ["url", "description", "events", "is_active"]
         labels = {"is_active": "Send deliveries"}
-        help_texts = {
-            "url": "A public https:// address of yours that accepts POSTed JSON.",
-        }
 
 
 class IncomingWebhookForm(forms.Form):
