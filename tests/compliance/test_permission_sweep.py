@@ -40,6 +40,7 @@ from compliance.models.privacy import (
 )
 from properties.models import CMA
 from properties.services import media_add
+from tests.agents.webhook_world import build_webhook_world
 from tests.clients.test_intake_pond import make_pond_lead
 from tests.testing.factories import (
     image_bytes,
@@ -188,6 +189,22 @@ OBJECT_ROUTES = {
     "client-erase": lambda w: {"pk": w.client.pk},
     "do-not-contact-detail": lambda w: {"pk": w.dnc_entry.pk},
     "retention-run-detail": lambda w: {"pk": w.retention_run.pk},
+    # Webhooks
+    "webhooks:detail": lambda w: {"pk": w.webhooks.subscription.pk},
+    "webhooks:edit": lambda w: {"pk": w.webhooks.subscription.pk},
+    "webhooks:delete": lambda w: {"pk": w.webhooks.subscription.pk},
+    "webhooks:test": lambda w: {"pk": w.webhooks.subscription.pk},
+    "webhooks:rotate-secret": lambda w: {"pk": w.webhooks.subscription.pk},
+    "webhooks:delivery": lambda w: {"pk": w.webhooks.dead.pk},
+    "webhooks:delivery-replay": lambda w: {"pk": w.webhooks.dead.pk},
+    "webhooks:incoming-detail": lambda w: {"pk": w.webhooks.incoming.pk},
+    "webhook-subscription-detail": lambda w: {"pk": w.webhooks.subscription.pk},
+    "webhook-subscription-test-send": lambda w: {"pk": w.webhooks.subscription.pk},
+    "webhook-subscription-rotate-secret": lambda w: {"pk": w.webhooks.subscription.pk},
+    "webhook-delivery-detail": lambda w: {"pk": w.webhooks.dead.pk},
+    "webhook-delivery-replay": lambda w: {"pk": w.webhooks.dead.pk},
+    "incoming-webhook-detail": lambda w: {"pk": w.webhooks.incoming.pk},
+    "incoming-webhook-log": lambda w: {"pk": w.webhooks.incoming.pk},
 }
 
 # Routes without an object of A in the URL: the caller's own lists, forms and reports.
@@ -283,6 +300,15 @@ OPEN_ROUTES = {
     "api-root",
     "api-schema",
     "api-docs",
+    "webhooks:list",
+    "webhooks:create",
+    "webhooks:dead",
+    "webhooks:dead-replay",
+    "webhooks:incoming-create",
+    "webhook-subscription-list",
+    "webhook-delivery-list",
+    "webhook-delivery-replay-dead",
+    "incoming-webhook-list",
 }
 
 # Answered without signing in, with the reason; the kwargs are what a stranger could try.
@@ -312,6 +338,10 @@ PUBLIC_ROUTES = {
     "transactions:sign": (
         "a signer's link",
         lambda w: {"token": "guessed-signing-token-0123456789abcdef"},
+    ),
+    "lead-webhook": (
+        "a lead source's signed webhook: its token and a valid signature",
+        lambda w: {"token": uuid.uuid4()},
     ),
     "transactions:sign-document": (
         "the document behind a signer's link",
@@ -421,13 +451,15 @@ class World:
             cutoff=timezone.now(),
         )
         self.run = make_sync_run(self.provider)
+        self.webhooks = build_webhook_world(self.brokerage, personas.broker.user, mark=MARK)
 
     def objects(self):
+        webhooks = [value for value in vars(self.webhooks).values() if hasattr(value, "pk")]
         return [
             value
             for name, value in vars(self).items()
             if hasattr(value, "pk") and name not in ("brokerage", "agent")
-        ]
+        ] + webhooks
 
     def snapshot(self):
         """Every stored value of every object of the world."""
