@@ -174,3 +174,6 @@ class AgentAdmin(BrokerageScopedAdmin):
     @admin.action(description="Make selected people brokers (admin access)")
     def make_broker(self, request, queryset):
         self._set_role(request, queryset, Role.BROKER)
+
+
+from agents import webhook_admin  # noqa: E402, F401 - the webhook pages of the back office
