@@ -296,6 +296,8 @@ SPECTACULAR_SETTINGS = {
         "PartyRoleEnum": "transactions.choices.PartyRole",
         "StateEnum": "mls.choices.RunState",
         "FairHousingScanStateEnum": "compliance.models.fair_housing.ScanState",
+        "WebhookDeliveryStatusEnum": "agents.choices.WebhookDeliveryStatus",
+        "IncomingWebhookKindEnum": "agents.choices.IncomingWebhookKind",
     },
 }
 

@@ -204,7 +204,9 @@ class WebhookSubscriptionViewSet(
             return CHANGE
         return super().get_required_action()
 
-    @extend_schema(summary="Send a test message", request=None, responses=WebhookDeliverySerializer)
+    @extend_schema(
+        summary="Send a test message", request=None, responses={201: WebhookDeliverySerializer}
+    )
     @action(detail=True, methods=["post"], url_path="test")
     def test_send(self, request, pk=None):
         delivery = webhook_test_send(subscription=self.get_object(), actor=request.user)

@@ -65,7 +65,7 @@ READ_TIMEOUT = 10.0
 RESPONSE_MAX_BYTES = 64 * 1024
 EXCERPT_CHARS = 500
 # A claimed delivery is not due again for this long: longer than one attempt can take.
-SEND_LEASE = timedelta(minutes=2)
+SEND_LEASE = timedelta(minutes=5)
 # A delivery the beat job queued waits this long for a worker before it may be queued again.
 QUEUE_LEASE = timedelta(minutes=10)
 # The beat job queues at most this many due deliveries a run; the rest wait a minute.
