@@ -390,7 +390,9 @@ def webhook_delivery_send(*, delivery_id, lease=None, now=None):
     now = now or timezone.now()
     if not _claim(delivery_id=delivery_id, now=now, lease=lease):
         return None
-    delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("subscription").filter(pk=delivery_id).first()
+    if delivery is None:  # its subscription was removed meanwhile
+        return None
     subscription = delivery.subscription
     started = time.monotonic()
     if subscription.is_active or delivery.is_test:

@@ -28,6 +28,7 @@ from agents.services.webhooks import (
     webhook_subscription_update,
     webhook_test_send,
 )
+from agents.tasks import webhook_deliveries_due_task
 from clients.models import Client, LeadSource
 from clients.services.schedules import PERIODIC_JOBS
 from realestate.webhooks import SignatureInvalid, signed_headers, verify
@@ -341,6 +342,17 @@ def test_the_beat_job_queues_a_due_delivery_once_while_it_waits_for_a_worker(
     assert (
         webhook_delivery_send(delivery_id=delivery.pk, lease=lease - timedelta(seconds=1)) is None
     )
+
+
+def test_the_beat_task_sends_the_due_deliveries(
+    personas, receiver, local_receiving, django_capture_on_commit_callbacks
+):
+    created = subscribe(personas, receiver.url(HOOK))
+    receiver.script(HOOK, Reply(status=500), verifying(created.secret))
+    dispatch(personas, django_capture_on_commit_callbacks)
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert webhook_deliveries_due_task.apply().get() == 1
+    assert WebhookDelivery.objects.get().status == WebhookDeliveryStatus.SUCCEEDED
 
 
 def test_the_due_deliveries_job_runs_every_minute():
