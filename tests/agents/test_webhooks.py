@@ -587,3 +587,39 @@ def test_a_lead_source_of_another_brokerage_is_refused(personas):
             lead_source=theirs,
             actor=personas.broker.user,
         )
+
+
+def test_the_database_takes_a_message_in_once_per_endpoint(lead_hook):
+    """What settles two copies of one message arriving at the same moment."""
+    from django.db import IntegrityError, transaction
+
+    IncomingWebhookLog.objects.create(
+        webhook=lead_hook, status_code=201, verified=True, message_id="msg_once"
+    )
+    IncomingWebhookLog.objects.create(
+        webhook=lead_hook, status_code=200, verified=True, message_id="msg_once"
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IncomingWebhookLog.objects.create(
+            webhook=lead_hook, status_code=201, verified=True, message_id="msg_once"
+        )
+
+
+def test_a_lead_racing_its_copy_is_answered_as_a_duplicate(client, lead_hook, monkeypatch):
+    """The copy that loses the race finds the winner's row and makes no second lead."""
+    from agents.services import webhooks
+
+    real_exists_check = webhooks.IncomingWebhookLog.objects.filter
+
+    def not_yet_seen(*args, **kwargs):
+        # The first look happens before the other copy committed its lead.
+        monkeypatch.setattr(webhooks.IncomingWebhookLog.objects, "filter", real_exists_check)
+        IncomingWebhookLog.objects.create(
+            webhook=lead_hook, status_code=201, verified=True, message_id="msg_race"
+        )
+        return IncomingWebhookLog.objects.none()
+
+    monkeypatch.setattr(webhooks.IncomingWebhookLog.objects, "filter", not_yet_seen)
+    response = post_lead(client, lead_hook, LEAD, message_id="msg_race")
+    assert response.status_code == 200 and response.json()["status"] == "duplicate"
+    assert not Client.objects.exists()
