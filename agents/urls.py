@@ -1,5 +1,6 @@
 from django.urls import path
 
+from agents.views import brand
 from agents.views import dashboards as views
 
 urlpatterns = [
@@ -18,4 +19,6 @@ urlpatterns = [
         views.BrokerageExportView.as_view(),
         name="dashboard-brokerage-export",
     ),
+    path("brand/", brand.BrandKitView.as_view(), name="brand-kit"),
+    path("signature/", brand.SignatureView.as_view(), name="signature"),
 ]
