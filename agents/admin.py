@@ -54,6 +54,10 @@ class BrokerageAdmin(BrokerageScopedAdmin):
         fields = super().get_readonly_fields(request, obj)
         return fields if request.user.is_superuser else [*fields, "slug"]
 
+    def get_prepopulated_fields(self, request, obj=None):
+        # A read-only slug is not in the form: nothing to fill in from the name.
+        return super().get_prepopulated_fields(request, obj) if request.user.is_superuser else {}
+
 
 @admin.register(Office)
 class OfficeAdmin(BrokerageScopedAdmin):

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.views.brand import logo_url_for
+from compliance.api.fair_housing import FindingSerializer
 from properties.descriptions import description_drafts
 from properties.materials.listing import materials_listings
 from properties.materials.pdf import flyer_pdf, sign_in_sheet_pdf
@@ -131,14 +132,9 @@ class SocialImageView(MaterialView):
         )
 
 
-class FindingSerializer(serializers.Serializer):
-    text = serializers.CharField()
-    start = serializers.IntegerField()
-    end = serializers.IntegerField()
-    protected_class = serializers.CharField()
-    class_name = serializers.CharField()
-    reason = serializers.CharField()
-    suggestion = serializers.CharField()
+class DraftFindingSerializer(FindingSerializer):
+    """A Fair Housing finding in a draft, with its message as the pages show it."""
+
     message = serializers.CharField()
 
 
@@ -146,7 +142,7 @@ class DraftSerializer(serializers.Serializer):
     tone = serializers.CharField()
     label = serializers.CharField()
     text = serializers.CharField()
-    findings = FindingSerializer(many=True)
+    findings = DraftFindingSerializer(many=True)
 
 
 class DescriptionDraftsView(MaterialView):
