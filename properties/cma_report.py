@@ -22,7 +22,7 @@ def cma_pdf(*, cma, agent):
 
     kit = brand_for(cma.brokerage)
     brand = colors.Color(*(channel / 255 for channel in kit.primary_rgb))
-    soft = colors.Color(*(channel / 255 for channel in kit.accent_rgb))
+    soft = colors.Color(*(channel / 255 for channel in kit.accent_soft_rgb))
     on_brand = colors.Color(*(channel / 255 for channel in kit.on_primary_rgb))
     styles = getSampleStyleSheet()
     body = styles["BodyText"].clone("cma-body", fontName=kit.font)

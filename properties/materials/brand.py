@@ -75,6 +75,11 @@ class Brand:
         return hex_to_rgb(self.accent, DEFAULT_ACCENT)
 
     @property
+    def accent_soft_rgb(self):
+        """The accent colour lightened for table rows, so text and handwriting stay readable."""
+        return tuple(round(channel + (255 - channel) * 0.6) for channel in self.accent_rgb)
+
+    @property
     def on_primary_rgb(self):
         """The text colour on the primary colour."""
         return readable_on(self.primary_rgb)

@@ -371,7 +371,12 @@ def sign_in_sheet_pdf(*, listing, host=None):
                 ("TEXTCOLOR", (3, 1), (3, -1), _color((110, 118, 130))),
                 ("ALIGN", (3, 0), (-1, -1), "CENTER"),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [_color((255, 255, 255)), _accent(brand)]),
+                (
+                    "ROWBACKGROUNDS",
+                    (0, 1),
+                    (-1, -1),
+                    [_color((255, 255, 255)), _color(brand.accent_soft_rgb)],
+                ),
                 ("GRID", (0, 0), (-1, -1), 0.5, _color((160, 168, 180))),
             ]
         )
@@ -402,9 +407,3 @@ def sign_in_sheet_pdf(*, listing, host=None):
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
-
-
-def _accent(brand):
-    """The accent colour softened for alternate table rows, so handwriting stays readable."""
-    red, green, blue = brand.accent_rgb
-    return _color(tuple(round(channel + (255 - channel) * 0.6) for channel in (red, green, blue)))

@@ -44,6 +44,7 @@ class SocialBanner(models.TextChoices):
 # DejaVu from the operating system when it is there; Pillow's own font otherwise.
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 DARK = (26, 32, 44)
+PLACEHOLDER = (229, 231, 235)  # where the photo goes while the listing has none
 
 
 def _font(size, *, bold=False):
@@ -114,13 +115,13 @@ def social_png(*, listing, size=SocialSize.SQUARE, banner=SocialBanner.JUST_LIST
     if photos:
         canvas.paste(ImageOps.fit(photos[0], photo_size), photo_box[:2])
     else:
-        draw.rectangle(photo_box, fill=brand.accent_rgb)
+        draw.rectangle(photo_box, fill=PLACEHOLDER)
         font = _font(int(40 * unit))
         draw.text(
             ((photo_box[0] + photo_box[2]) / 2, (photo_box[1] + photo_box[3]) / 2),
             "Photos coming soon",
             font=font,
-            fill=brand.on_accent_rgb,
+            fill=DARK,
             anchor="mm",
         )
 

@@ -54,12 +54,15 @@
     if (HEX.test(primary)) {
       preview.style.backgroundColor = primary;
       preview.style.color = readable(primary);
-      preview.querySelectorAll("[data-swatch=primary]").forEach(function (swatch) {
+    }
+    var scope = preview.closest(".card") || preview;
+    if (HEX.test(primary)) {
+      scope.querySelectorAll("[data-swatch=primary]").forEach(function (swatch) {
         swatch.style.backgroundColor = primary;
       });
     }
     if (HEX.test(accent)) {
-      preview.querySelectorAll("[data-swatch=accent]").forEach(function (swatch) {
+      scope.querySelectorAll("[data-swatch=accent]").forEach(function (swatch) {
         swatch.style.backgroundColor = accent;
         swatch.style.color = readable(accent);
       });
@@ -68,13 +71,13 @@
   }
 
   function paintAll() {
-    document.querySelectorAll("[data-brand-form]").forEach(paint);
     // Colours written by the server as data attributes (the CSP allows no inline style).
     document.querySelectorAll("[data-background]").forEach(function (element) {
       if (HEX.test(element.dataset.background)) {
         element.style.backgroundColor = element.dataset.background;
       }
     });
+    document.querySelectorAll("[data-brand-form]").forEach(paint);
   }
 
   document.addEventListener("input", function (event) {
