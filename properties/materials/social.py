@@ -16,6 +16,7 @@ from properties.materials.listing import (
     price_text,
 )
 from properties.materials.marks import EHO_WORDING, eho_draw_image, house_mark_draw_image
+from realestate.formatting import money
 
 
 class SocialSize(models.TextChoices):
@@ -151,6 +152,25 @@ def social_png(*, listing, size=SocialSize.SQUARE, banner=SocialBanner.JUST_LIST
     y = top + (pad + logo_size + int(24 * unit) if wide else int(40 * unit))
     font, price = _fit_text(draw, price_text(listing), int(96 * unit), inner, bold=True)
     draw.text((left + pad, y), price, font=font, fill=brand.on_primary_rgb)
+    was = listing.original_list_price
+    if banner == SocialBanner.PRICE_REDUCED and was and was > listing.list_price:
+        # The old price beside the new one, struck through.
+        price_width = draw.textlength(price, font=font)
+        was_font = _font(int(font.size * 0.45))
+        was_text = money(was)
+        was_x = left + pad + price_width + int(24 * unit)
+        if was_x + draw.textlength(was_text, font=was_font) <= right - pad:
+            was_y = y + font.size * 0.45
+            draw.text((was_x, was_y), was_text, font=was_font, fill=brand.on_primary_rgb)
+            box_left, box_top, box_right, box_bottom = draw.textbbox(
+                (was_x, was_y), was_text, font=was_font
+            )
+            middle = (box_top + box_bottom) / 2
+            draw.line(
+                [(box_left, middle), (box_right, middle)],
+                fill=brand.on_primary_rgb,
+                width=max(int(3 * unit), 1),
+            )
     y += int(font.size * 1.2)
     font, street = _fit_text(draw, listing.street_address, int(48 * unit), inner, bold=True)
     draw.text((left + pad, y), street, font=font, fill=brand.on_primary_rgb)

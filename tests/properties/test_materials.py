@@ -6,9 +6,12 @@ import shutil
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from agents.services.people import agent_update
 from compliance.models.fair_housing import FairHousingRule, ProtectedClass
+from compliance.services.fair_housing import fair_housing_override_create
 from properties.cma import cma_run, cma_save
 from properties.cma_report import cma_pdf
 from properties.descriptions import description_drafts
@@ -33,6 +36,7 @@ from tests.properties.materials_fixture import (
     make_marketed_listing,
 )
 from tests.properties.sales import AS_OF, make_sales, subject_features
+from tests.testing.factories import image_bytes
 
 pytestmark = pytest.mark.django_db
 needs_poppler = pytest.mark.skipif(
@@ -48,9 +52,23 @@ def loaded(listing):
     ).get(pk=listing.pk)
 
 
+AGENT_MAGENTA = (200, 30, 160)
+
+
 @pytest.fixture
 def listing(personas):
     brand_brokerage(personas)
+    agent_update(
+        agent=personas.agent,
+        data={
+            "photo": SimpleUploadedFile(
+                "me.jpg", image_bytes(size=(400, 400), color=AGENT_MAGENTA), "image/jpeg"
+            ),
+            "title": "Listing specialist",
+            "phone": "555-0142",
+        },
+        actor=personas.agent.user,
+    )
     return loaded(make_marketed_listing(personas))
 
 
@@ -79,6 +97,8 @@ def test_flyer_is_one_branded_page_with_attribution_and_equal_housing(listing, t
     assert "Equal Housing Opportunity" in text
     assert "Listing courtesy of" in text and "Source: Maple Realty listing" in text
     assert listing.list_agent.name in text
+    assert "Listing specialist" in text and "555-0142" in text  # the agent's card
+    assert has_colour(image, AGENT_MAGENTA, tolerance=30, minimum=20)  # with their photo
     assert "$350,000" in text and listing.street_address in text
     assert "Sunny family home near the park." in text
     assert "Maple Realty is licensed in Illinois" in text  # the brand disclaimer
@@ -92,6 +112,33 @@ def test_flyer_without_photos_or_logo_still_renders_with_the_drawn_mark(personas
 
     band = (0, 0, image.width, int(image.height * 0.08))
     assert has_colour(image, (29, 95, 168), box=band, minimum=image.width * 5)  # the default
+
+
+def test_a_brokers_approval_of_the_remarks_lets_the_flyer_through(personas):
+    flag_phrase(personas.brokerage)
+    listing = loaded(make_marketed_listing(personas, photos=0))
+    text = "Quiet street, adults only."
+    Property.objects.filter(pk=listing.pk).update(public_remarks=text)
+    listing.refresh_from_db()
+    fair_housing_override_create(
+        text=text, reason="Approved 55+ community wording.", actor=personas.broker.user
+    )
+
+    assert flyer_pdf(listing=listing).startswith(b"%PDF")
+
+
+def test_price_reduced_image_shows_the_old_price(listing):
+    Property.objects.filter(pk=listing.pk).update(original_list_price=400000)
+    listing.refresh_from_db()
+
+    reduced = Image.open(io.BytesIO(social_png(listing=listing, banner="price_reduced")))
+    just_listed = Image.open(io.BytesIO(social_png(listing=listing, banner="just_listed")))
+
+    # The panel right of the new price holds the struck-through old one only when reduced.
+    box = (600, 680, 1040, 790)
+    white = (255, 255, 255)
+    assert has_colour(reduced, white, box=box, minimum=200)
+    assert not has_colour(just_listed, white, box=box, minimum=200)
 
 
 def test_flyer_is_refused_while_the_remarks_have_fair_housing_findings(personas):
