@@ -20,6 +20,8 @@ from properties.materials.marks import EHO_WORDING, eho_draw_pdf, house_mark_dra
 MARGIN = 36
 HEADER_HEIGHT = 72
 SIGN_IN_ROWS = 14
+# Remarks longer than this end with an ellipsis rather than shrink to an unreadable size.
+REMARKS_MAX_CHARS = 1100
 CONSENT_TEXT = (
     "By ticking “OK to contact” you agree that {brokerage} and its agents may contact you by "
     "email, phone or text about this home and others like it. Agreeing is optional and is not "
@@ -140,6 +142,14 @@ def _paragraph(text, *, font, size, leading=None, color=(26, 32, 44)):
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
+def excerpt(text, limit):
+    """``text`` cut at the last whole word within ``limit`` characters, with an ellipsis."""
+    text = " ".join(text.split()) if len(text) > limit else text
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
 def _draw_in_box(canvas, flowables, x, y, width, height):
     from reportlab.platypus import Frame, KeepInFrame
 
@@ -248,7 +258,7 @@ def flyer_pdf(*, listing):
     if remarks.text:
         _draw_in_box(
             canvas,
-            [_paragraph(remarks.text, font=brand.font, size=9.5)],
+            [_paragraph(excerpt(remarks.text, REMARKS_MAX_CHARS), font=brand.font, size=9.5)],
             MARGIN,
             footer_top + 10,
             remarks_width,

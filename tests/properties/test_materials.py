@@ -114,6 +114,25 @@ def test_flyer_without_photos_or_logo_still_renders_with_the_drawn_mark(personas
     assert has_colour(image, (29, 95, 168), box=band, minimum=image.width * 5)  # the default
 
 
+@needs_poppler
+def test_long_remarks_end_with_an_ellipsis_and_the_footer_stays(personas, tmp_path):
+    provider = make_provider(personas.brokerage, name="Prairie State MLS")
+    make_rule(provider)
+    remarks = " ".join(f"Bright room number {n} with oak floors." for n in range(120))
+    listing = make_mls_listing(
+        personas.agent.user, provider, "PS-7", public_remarks=remarks, standard_status="Active"
+    )
+
+    content = flyer_pdf(listing=loaded(listing))
+
+    text = pdf_text(content)
+    assert "Bright room number 0 with oak floors." in text
+    assert "number 119" not in text and "…" in text
+    assert "Source: Prairie State MLS." in text and "Equal Housing Opportunity" in text
+    assert "Listing data © Bright MLS, deemed reliable." in text  # the MLS rule's disclaimer
+    assert share_not_white(pdf_page_image(content, tmp_path)) > 0.05
+
+
 def test_a_brokers_approval_of_the_remarks_lets_the_flyer_through(personas):
     flag_phrase(personas.brokerage)
     listing = loaded(make_marketed_listing(personas, photos=0))
