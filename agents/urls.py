@@ -1,7 +1,7 @@
 from django.urls import include, path
 
+from agents.views import brand, webhooks
 from agents.views import dashboards as views
-from agents.views import webhooks
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
@@ -21,4 +21,6 @@ urlpatterns = [
     ),
     path("webhooks/", include((webhooks.urlpatterns, "webhooks"))),
     *webhooks.hook_urlpatterns,
+    path("brand/", brand.BrandKitView.as_view(), name="brand-kit"),
+    path("signature/", brand.SignatureView.as_view(), name="signature"),
 ]

@@ -9,7 +9,7 @@ from agents.api.views import AgentViewSet, MeView
 from clients.api import intake, people, searches, showings
 from compliance.api import fair_housing, licences, privacy
 from mls.api.views import MLSProviderViewSet, SyncRunViewSet
-from properties.api import cma, market
+from properties.api import cma, market, materials
 from properties.api.views import PropertyViewSet
 from transactions.api import commissions, deals, documents
 
@@ -40,6 +40,7 @@ AREAS = (
     cma,
     market,
     webhooks,
+    materials,
 )
 for area in AREAS:
     area.register(router)

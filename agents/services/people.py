@@ -144,7 +144,7 @@ def agent_set_role(*, agent, role):
     return agent
 
 
-AGENT_SELF_EDITABLE = ("phone", "bio", "photo", "market_areas", "specialties")
+AGENT_SELF_EDITABLE = ("phone", "bio", "photo", "market_areas", "specialties", "title")
 
 
 @transaction.atomic

@@ -172,6 +172,14 @@ OBJECT_ROUTES = {
     "properties:cma-detail": lambda w: {"pk": w.cma.pk},
     "properties:cma-pdf": lambda w: {"pk": w.cma.pk},
     "cma-detail": lambda w: {"pk": w.cma.pk},
+    "properties:materials": lambda w: {"pk": w.listing.pk},
+    "properties:materials-flyer": lambda w: {"pk": w.listing.pk},
+    "properties:materials-sign-in-sheet": lambda w: {"pk": w.listing.pk},
+    "properties:materials-social": lambda w: {"pk": w.listing.pk},
+    "property-materials-flyer": lambda w: {"pk": w.listing.pk},
+    "property-materials-sign-in-sheet": lambda w: {"pk": w.listing.pk},
+    "property-materials-social": lambda w: {"pk": w.listing.pk},
+    "property-description-drafts": lambda w: {"pk": w.listing.pk},
     # Compliance
     "compliance:licence-detail": lambda w: {"pk": w.licence.pk},
     "compliance:fair-housing-run": lambda w: {"pk": w.scan_run.pk},
@@ -309,6 +317,9 @@ OPEN_ROUTES = {
     "webhook-delivery-list",
     "webhook-delivery-replay-dead",
     "incoming-webhook-list",
+    "brand-kit",
+    "signature",
+    "me-signature",
 }
 
 # Answered without signing in, with the reason; the kwargs are what a stranger could try.
