@@ -506,6 +506,8 @@ NOT_AUDITED = {
     "clients.RoutingDecision": "the lead routing log",
     "clients.ListingAlert": "the alert job's sent-alert log",
     "clients.AlertScan": "the alert job's cursor",
+    "clients.OutreachAttempt": "the outreach send log: each message with what came of it",
+    "clients.CampaignEnrollment": "a campaign's progress per client, written by the send job",
     "compliance.SecurityEvent": "itself the security audit trail",
     "compliance.ConsentRecord": "the append-only consent log",
     "compliance.LicenceAlert": "the log of licence expiry alerts sent",
