@@ -81,7 +81,7 @@ class MessageTemplate(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("clients:outreach-template-edit", args=[self.pk])
+        return reverse("clients:outreach-template", args=[self.pk])
 
     @property
     def scanned_text(self):
