@@ -271,12 +271,8 @@ def template_preview(*, template, actor, client=None, listing=None):
     context = merge_context(
         client=client, listing=listing, agent=agent, brokerage=template.brokerage
     )
-    unsubscribe = "https://example.invalid/unsubscribe" if client is None else ""
-    return message_render(
-        template=template,
-        context=context,
-        unsubscribe_url=unsubscribe or "(the client's own unsubscribe link)",
-    )
+    # Each message carries its own unsubscribe link; the preview shows where it goes.
+    return message_render(template=template, context=context, unsubscribe_url="#unsubscribe")
 
 
 # ---------------------------------------------------------------------------------------------
