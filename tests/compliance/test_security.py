@@ -448,6 +448,8 @@ def test_the_api_schema_documents_the_error_answers():
 CSRF_EXEMPT_PAGES = {
     "clients:intake-form": "brokerage websites post the lead form; a signed form token instead",
     "clients:unsubscribe": "mail programs' one-click unsubscribe; the URL's token is the proof",
+    "clients:outreach-unsubscribe": "one-click unsubscribe of campaign emails; the token is proof",
+    "outreach-delivery-events": "a provider's delivery events, signed (Standard Webhooks)",
 }
 
 
