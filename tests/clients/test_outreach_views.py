@@ -371,3 +371,56 @@ def test_the_endpoint_of_another_brokerage_does_not_touch_ours(client, personas,
     sent.refresh_from_db()
     assert sent.bounced_at is None
     assert not Suppression.objects.filter(brokerage=personas.brokerage).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# The back office
+
+OUTREACH_CHANGELISTS = [
+    "clients_messagetemplate",
+    "clients_clientsegment",
+    "clients_campaign",
+    "clients_outreachattempt",
+    "clients_suppression",
+    "clients_outreachsettings",
+]
+
+
+@pytest.mark.parametrize("model", OUTREACH_CHANGELISTS)
+def test_the_broker_sees_only_their_brokerage_in_the_back_office(client_for, personas, model):
+    for persona, name in ((personas.agent, "Maplething"), (personas.stranger, "Harborthing")):
+        template = make_template(persona.user, name=name)
+        segment = segment_create(name=name, query="", actor=persona.user)
+        campaign_create(data={"name": name, "segment": segment, "kind": "drip"}, actor=persona.user)
+        client = make_client(persona.user)
+        OutreachAttempt.objects.create(
+            brokerage=persona.brokerage,
+            client=client,
+            channel="email",
+            template=template,
+            to_address=f"{name}@example.com",
+            idempotency_key=name,
+        )
+        Suppression.objects.create(
+            brokerage=persona.brokerage, channel="email", address=f"{name}@example.com"
+        )
+    response = client_for("broker").get(reverse(f"admin:{model}_changelist"))
+    assert response.status_code == 200
+    assert "Harborthing" not in response.content.decode()
+
+
+def test_the_broker_sets_the_sending_limits(client_for, personas):
+    response = client_for("broker").post(
+        reverse("admin:clients_outreachsettings_add"),
+        {
+            "email_per_minute": 100,
+            "text_per_minute": 10,
+            "quiet_hours_start": "20:00",
+            "quiet_hours_end": "09:00",
+        },
+    )
+    assert response.status_code == 302
+    from clients.models import OutreachSettings
+
+    settings_row = OutreachSettings.objects.get()
+    assert (settings_row.brokerage, settings_row.text_per_minute) == (personas.brokerage, 10)
