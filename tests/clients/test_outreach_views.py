@@ -424,3 +424,8 @@ def test_the_broker_sets_the_sending_limits(client_for, personas):
 
     settings_row = OutreachSettings.objects.get()
     assert (settings_row.brokerage, settings_row.text_per_minute) == (personas.brokerage, 10)
+
+
+def test_the_client_list_links_its_filters_to_a_new_segment(client_for):
+    page = client_for("agent").get(reverse("clients:list"), {"stage": "active"}).content.decode()
+    assert f"{url('segment-create')}?query=stage%3Dactive" in page
