@@ -44,6 +44,7 @@ from clients.services.outreach import (
     merge_context,
     message_render,
     segment_clients,
+    template_is_usable,
     template_usable_check,
     unsubscribe_url_for,
 )
@@ -64,6 +65,10 @@ MAX_TRIES = 5
 RETRY_BACKOFF = timedelta(minutes=5)
 SKIP_INTERRUPTED = (
     "Sending was interrupted: not sent again, so that the client never gets it twice."
+)
+SKIP_FAIR_HOUSING = (
+    "The template has Fair Housing findings the broker has not approved: change it or ask "
+    "the broker to approve it."
 )
 CAMPAIGN_WRITABLE = ("name", "segment", "kind", "listing")
 
@@ -456,7 +461,7 @@ def outreach_attempt_send(*, attempt_id, now=None):
     """Send one recorded attempt, once: returns its status afterwards."""
     now = now or timezone.now()
     claimed = OutreachAttempt.objects.filter(pk=attempt_id, status=AttemptStatus.QUEUED).update(
-        status=AttemptStatus.SENDING, claimed_at=now, tries=F("tries") + 1
+        status=AttemptStatus.SENDING, claimed_at=now
     )
     attempt = (
         OutreachAttempt.objects.select_related(
@@ -487,6 +492,9 @@ def outreach_attempt_send(*, attempt_id, now=None):
             _release(attempt.pk, scheduled_for=allowed_at)
             return AttemptStatus.QUEUED
     reason, stop = _skip_reason(attempt)
+    if not reason and attempt.template is not None and not template_is_usable(attempt.template):
+        # The template was changed after the campaign started: its new text is not approved.
+        reason = SKIP_FAIR_HOUSING
     if reason:
         with transaction.atomic():
             OutreachAttempt.objects.filter(pk=attempt.pk).update(
@@ -505,10 +513,15 @@ def outreach_attempt_send(*, attempt_id, now=None):
         logger.warning("outreach attempt %s not sent: %s", attempt.pk, error)
         if error.permanent or attempt.tries + 1 >= MAX_TRIES:
             OutreachAttempt.objects.filter(pk=attempt.pk).update(
-                status=AttemptStatus.FAILED, error=str(error)[:500]
+                status=AttemptStatus.FAILED, error=str(error)[:500], tries=F("tries") + 1
             )
             return AttemptStatus.FAILED
-        _release(attempt.pk, error=str(error)[:500], scheduled_for=now + RETRY_BACKOFF)
+        _release(
+            attempt.pk,
+            error=str(error)[:500],
+            scheduled_for=now + RETRY_BACKOFF * (attempt.tries + 1),
+            tries=F("tries") + 1,
+        )
         return AttemptStatus.QUEUED
     with transaction.atomic():
         OutreachAttempt.objects.filter(pk=attempt.pk).update(

@@ -99,9 +99,18 @@ class RenderedMessage:
     missing: list  # merge fields without a value and without a fallback
 
 
+ANY_BRACES = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+
+
 def merge_fields_unknown(text):
-    """The merge fields of ``text`` that do not exist."""
-    return sorted({name for name, _ in MERGE_FIELD.findall(text or "")} - set(MERGE_FIELDS))
+    """The merge fields of ``text`` that do not exist, and any ``{{ ... }}`` that is not a
+    merge field at all (it would be sent as typed)."""
+    text = text or ""
+    unknown = {name for name, _ in MERGE_FIELD.findall(text)} - set(MERGE_FIELDS)
+    for braces in ANY_BRACES.findall(text):
+        if not MERGE_FIELD.fullmatch(braces):
+            unknown.add(" ".join(braces.strip("{} ").split()))
+    return sorted(unknown)
 
 
 def merge_render(text, context, missing=None):

@@ -578,3 +578,48 @@ def test_money_merge_field(personas):
     listing = make_listing(user, list_price=Decimal("450000"))
     rendered = template_preview(template=template, actor=user, listing=listing)
     assert rendered.body.startswith("$450,000")
+
+
+def test_braces_that_are_not_a_merge_field_are_refused(personas):
+    with pytest.raises(ValidationError) as error:
+        email_template(personas.agent.user, body="Hi {{ Client.First_Name }}")
+    assert "Client.First_Name" in str(error.value.message_dict["body"])
+
+
+def test_a_template_changed_after_the_start_is_not_sent_with_unapproved_wording(personas, people):
+    ann, bob, segment = people
+    user = personas.agent.user
+    template = email_template(user)
+    campaign = drip(personas, segment, (template, 0), kind="one_off")
+    campaign_start(campaign=campaign, actor=user, now=NOON)
+    template_update(template=template, data={"body": FLAGGED}, actor=user)
+    run(NOON)
+    assert mail.outbox == []
+    assert set(OutreachAttempt.objects.values_list("skip_reason", flat=True)) == {
+        campaign_services.SKIP_FAIR_HOUSING
+    }
+
+
+def test_a_provider_failing_again_and_again_fails_the_attempt_in_the_end(personas, people):
+    ann, _, _ = people
+    server = LocalJSONServer(answer=(503, {})).start()
+    try:
+        from django.test import override_settings
+
+        with override_settings(SMS_API_URL=server.url):
+            attempt = outreach_send_one(
+                client=ann, template=text_template(personas.agent.user), actor=personas.agent.user
+            )
+            when = NOON
+            results = []
+            for _ in range(campaign_services.MAX_TRIES):
+                results.append(outreach_attempt_send(attempt_id=attempt.pk, now=when))
+                attempt.refresh_from_db()
+                when = max(when, attempt.scheduled_for)
+    finally:
+        server.stop()
+    assert results == [AttemptStatus.QUEUED] * (campaign_services.MAX_TRIES - 1) + [
+        AttemptStatus.FAILED
+    ]
+    assert attempt.tries == campaign_services.MAX_TRIES
+    assert len(server.requests) == campaign_services.MAX_TRIES
