@@ -31,6 +31,7 @@ from clients.services.campaigns import (
     campaign_step_add,
     campaign_step_remove,
     campaign_update,
+    outreach_send_one,
 )
 from clients.services.outreach import (
     attempt_state,
@@ -47,6 +48,7 @@ from compliance.models.fair_housing import FairHousingOverride
 from compliance.services.fair_housing import text_hash
 from properties.models import Property
 from realestate.api import ChoiceLabelField, ScopedViewSet, VisibleRowField
+from realestate.permissions import VIEW
 
 CRUD = (
     mixins.ListModelMixin,
@@ -55,6 +57,52 @@ CRUD = (
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
 )
+
+
+class OutreachAttemptSerializer(serializers.ModelSerializer):
+    """One message sent (or not, with the reason) and what came of it."""
+
+    status_label = ChoiceLabelField(AttemptStatus.choices, source="status")
+    state = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OutreachAttempt
+        fields = [
+            "id",
+            "client",
+            "channel",
+            "campaign",
+            "step",
+            "template",
+            "to_address",
+            "subject",
+            "body",
+            "status",
+            "status_label",
+            "state",
+            "skip_reason",
+            "error",
+            "provider_message_id",
+            "scheduled_for",
+            "sent_at",
+            "delivered_at",
+            "opened_at",
+            "clicked_at",
+            "replied_at",
+            "bounced_at",
+            "complained_at",
+            "unsubscribed_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_state(self, attempt) -> str:
+        return attempt_state(attempt)
+
+
+class SendOneSerializer(serializers.Serializer):
+    client = VisibleRowField(queryset=Client.objects.all())
+    listing = VisibleRowField(queryset=Property.objects.all(), required=False, allow_null=True)
 
 
 class MessageTemplateSerializer(serializers.ModelSerializer):
@@ -170,6 +218,32 @@ class MessageTemplateViewSet(*CRUD, ScopedViewSet):
             listing=query.validated_data.get("listing"),
         )
         return Response(PreviewSerializer(rendered).data)
+
+    def get_required_action(self):
+        # Sending a template uses it: anyone who sees it may, to a client they may change.
+        if self.action == "send":
+            return VIEW
+        return super().get_required_action()
+
+    @extend_schema(
+        summary="Send a template to one client now",
+        description="Outside any campaign; recorded like every message (see `attempts`), "
+        "with the same consent, suppression, quiet-hours and Fair Housing checks.",
+        request=SendOneSerializer,
+        responses={202: OutreachAttemptSerializer},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def send(self, request, pk=None):
+        template = self.get_object()
+        body = SendOneSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        attempt = outreach_send_one(
+            client=body.validated_data["client"],
+            template=template,
+            listing=body.validated_data.get("listing"),
+            actor=request.user,
+        )
+        return Response(OutreachAttemptSerializer(attempt).data, status=202)
 
 
 class ClientSegmentSerializer(serializers.ModelSerializer):
@@ -346,47 +420,6 @@ class CampaignViewSet(*CRUD, ScopedViewSet):
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def metrics(self, request, pk=None):
         return Response(MetricsSerializer(campaign_metrics(campaign=self.get_object())).data)
-
-
-class OutreachAttemptSerializer(serializers.ModelSerializer):
-    """One message sent (or not, with the reason) and what came of it."""
-
-    status_label = ChoiceLabelField(AttemptStatus.choices, source="status")
-    state = serializers.SerializerMethodField()
-
-    class Meta:
-        model = OutreachAttempt
-        fields = [
-            "id",
-            "client",
-            "channel",
-            "campaign",
-            "step",
-            "template",
-            "to_address",
-            "subject",
-            "body",
-            "status",
-            "status_label",
-            "state",
-            "skip_reason",
-            "error",
-            "provider_message_id",
-            "scheduled_for",
-            "sent_at",
-            "delivered_at",
-            "opened_at",
-            "clicked_at",
-            "replied_at",
-            "bounced_at",
-            "complained_at",
-            "unsubscribed_at",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-    def get_state(self, attempt) -> str:
-        return attempt_state(attempt)
 
 
 @extend_schema_view(

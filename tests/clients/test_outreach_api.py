@@ -219,3 +219,16 @@ def test_the_lists_take_the_same_queries_whatever_their_length(
         response = api.get(f"{BASE}/{name}/")
     assert response.json()["count"] == 5
     assert MessageTemplate.objects.count() == 5
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("agent", 202), ("broker", 202), ("colleague", 400), ("stranger", 404), ("anonymous", 401)],
+)
+def test_a_template_is_sent_to_one_client(api_for, setup, persona, status):
+    client, template, _, _ = setup
+    response = api_for(persona).post(
+        f"{BASE}/templates/{template.pk}/send/", {"client": client.pk}, format="json"
+    )
+    assert response.status_code == status
+    assert OutreachAttempt.objects.filter(client=client).count() == (1 if status == 202 else 0)

@@ -137,6 +137,7 @@ OBJECT_ROUTES = {
     # API
     "outreach-template-detail": lambda w: {"pk": w.template.pk},
     "outreach-template-preview": lambda w: {"pk": w.template.pk},
+    "outreach-template-send": lambda w: {"pk": w.template.pk},
     "outreach-segment-detail": lambda w: {"pk": w.segment.pk},
     "outreach-campaign-detail": lambda w: {"pk": w.campaign.pk},
     "outreach-campaign-start": lambda w: {"pk": w.campaign.pk},
