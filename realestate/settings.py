@@ -300,6 +300,8 @@ SPECTACULAR_SETTINGS = {
         "PartyRoleEnum": "transactions.choices.PartyRole",
         "StateEnum": "mls.choices.RunState",
         "FairHousingScanStateEnum": "compliance.models.fair_housing.ScanState",
+        "ChannelEnum": "clients.choices.Channel",
+        "OutreachChannelEnum": "clients.models.outreach.OutreachChannel",
     },
 }
 
