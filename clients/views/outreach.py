@@ -5,7 +5,8 @@ import json
 import logging
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -26,7 +27,7 @@ from clients.forms.outreach import (
     PreviewForm,
 )
 from clients.models import Campaign, CampaignStep, ClientSegment, MessageTemplate
-from clients.models.outreach import CampaignStatus
+from clients.models.outreach import CampaignStatus, OutreachChannel
 from clients.services.campaigns import (
     campaign_create,
     campaign_delete,
@@ -41,6 +42,7 @@ from clients.services.campaigns import (
 from clients.services.outreach import (
     attempt_state,
     delivery_event_apply,
+    merge_fields_unknown,
     outreach_unsubscribe,
     segment_clients,
     segment_create,
@@ -53,6 +55,7 @@ from clients.services.outreach import (
     template_preview,
     template_update,
 )
+from compliance.services.fair_housing import fair_housing_scan
 from realestate.permissions import CHANGE, DELETE, VIEW, actor_for, can
 from realestate.views import ObjectActionView, ObjectFormView, ObjectListView, ScopedMixin
 from realestate.webhooks import SignatureInvalid
@@ -94,6 +97,11 @@ class TemplateFormView(ObjectFormView):
         kwargs = super().get_form_kwargs()
         kwargs["user"] = self.request.user
         return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["preview_form"] = PreviewForm(user=self.request.user)
+        return context
 
 
 class TemplateCreateView(TemplateFormView):
@@ -151,6 +159,44 @@ class TemplatePreviewView(ScopedMixin, View):
         else:
             errors = form.errors
         context = {"object": template, "preview": preview, "errors": errors}
+        return render(request, "clients/outreach/includes/template_preview.html", context)
+
+
+class TemplateDraftPreviewView(LoginRequiredMixin, View):
+    """The editor's preview (htmx): the text being typed, not yet saved, filled in for a
+    chosen client and listing, with its Fair Housing findings."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        who = actor_for(request.user)
+        if who.agent is None:
+            raise PermissionDenied
+        draft = MessageTemplate(
+            brokerage_id=who.brokerage_id,
+            channel=request.POST.get("channel") or OutreachChannel.EMAIL,
+            subject=request.POST.get("subject", ""),
+            body=request.POST.get("body", ""),
+        )
+        form = PreviewForm(request.POST, user=request.user)
+        context = {"object": draft, "preview": None, "errors": None, "findings": []}
+        unknown = merge_fields_unknown(draft.subject) + merge_fields_unknown(draft.body)
+        if draft.channel not in OutreachChannel.values:
+            context["errors"] = {"channel": ["Choose email or text."]}
+        elif unknown:
+            context["errors"] = {"body": ["Unknown merge field: " + ", ".join(unknown)]}
+        elif not form.is_valid():
+            context["errors"] = form.errors
+        else:
+            context["preview"] = template_preview(
+                template=draft,
+                actor=request.user,
+                client=form.cleaned_data["client"],
+                listing=form.cleaned_data["listing"],
+            )
+            context["findings"] = fair_housing_scan(
+                text=draft.scanned_text, brokerage=who.brokerage_id
+            )
         return render(request, "clients/outreach/includes/template_preview.html", context)
 
 
@@ -504,6 +550,11 @@ class DeliveryEventsView(View):
 urlpatterns = [
     path("outreach/templates/", TemplateListView.as_view(), name="outreach-templates"),
     path("outreach/templates/new/", TemplateCreateView.as_view(), name="outreach-template-create"),
+    path(
+        "outreach/templates/preview/",
+        TemplateDraftPreviewView.as_view(),
+        name="outreach-template-draft-preview",
+    ),
     path("outreach/templates/<int:pk>/", TemplateDetailView.as_view(), name="outreach-template"),
     path(
         "outreach/templates/<int:pk>/edit/",

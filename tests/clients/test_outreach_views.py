@@ -429,3 +429,37 @@ def test_the_broker_sets_the_sending_limits(client_for, personas):
 def test_the_client_list_links_its_filters_to_a_new_segment(client_for):
     page = client_for("agent").get(reverse("clients:list"), {"stage": "active"}).content.decode()
     assert f"{url('segment-create')}?query=stage%3Dactive" in page
+
+
+def test_the_editor_previews_unsaved_text_with_a_client_and_its_findings(client_for, setup):
+    ann, _, _, _ = setup
+    response = client_for("agent").post(
+        url("template-draft-preview"),
+        {
+            "channel": "email",
+            "subject": "Hi",
+            "body": f"Dear {{{{ client.first_name }}}}. {FLAGGED}",
+            "client": ann.pk,
+        },
+        headers={"HX-Request": "true"},
+    )
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Dear Ann." in content
+    assert "Fair Housing" in content
+    assert not MessageTemplate.objects.filter(subject="Hi", body__startswith="Dear").exists()
+
+
+def test_the_editor_preview_shows_no_client_of_another_brokerage(client_for, personas):
+    theirs = make_client(personas.stranger.user, first_name="Secretname")
+    response = client_for("agent").post(
+        url("template-draft-preview"),
+        {
+            "channel": "email",
+            "subject": "Hi",
+            "body": "{{ client.first_name }}",
+            "client": theirs.pk,
+        },
+    )
+    assert "Secretname" not in response.content.decode()
+    assert client_for("anonymous").post(url("template-draft-preview")).status_code == 302

@@ -249,6 +249,7 @@ OPEN_ROUTES = {
     "clients:calendar-feed-revoke",
     "clients:outreach-templates",
     "clients:outreach-template-create",
+    "clients:outreach-template-draft-preview",
     "clients:outreach-segments",
     "clients:outreach-segment-create",
     "clients:outreach-campaigns",
