@@ -30,7 +30,6 @@ from clients.models.outreach import (
     CampaignStatus,
     CampaignStep,
     EnrollmentStatus,
-    MessageTemplate,
     OutreachAttempt,
     OutreachChannel,
     OutreachSettings,
@@ -278,6 +277,7 @@ def quiet_hours_next_send(*, client, when, outreach_settings):
 
 
 def outreach_settings_for(brokerage_id):
+    """A brokerage's outreach settings, or the defaults when it has set none."""
     found = OutreachSettings.objects.filter(brokerage_id=brokerage_id).first()
     return found or OutreachSettings(brokerage_id=brokerage_id)
 
@@ -553,11 +553,11 @@ def _outgoing(attempt):
     )
     address = getattr(client, ADDRESS_FIELD[attempt.channel])
     if attempt.channel == OutreachChannel.TEXT:
-        rendered = message_render(template=attempt.template, context=context)
+        rendered = message_render(template=attempt.template, context=context, opt_out=True)
         return OutgoingMessage(to=address, body=rendered.body)
     unsubscribe_url = unsubscribe_url_for(attempt)
     rendered = message_render(
-        template=attempt.template, context=context, unsubscribe_url=unsubscribe_url
+        template=attempt.template, context=context, opt_out=True, unsubscribe_url=unsubscribe_url
     )
     _, from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     sender_name = f"{agent.name} · {attempt.brokerage.name}" if agent else attempt.brokerage.name
@@ -642,9 +642,3 @@ def campaign_metrics(*, campaign):
     ]
     totals = {name: sum(step[name] for step in steps) for name in counts}
     return {"steps": steps, "totals": totals}
-
-
-def template_choices_for(user):
-    from realestate.permissions import restrict
-
-    return restrict(MessageTemplate.objects.all(), user).order_by("name", "pk")

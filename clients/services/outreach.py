@@ -51,6 +51,7 @@ logger = logging.getLogger(__name__)
 CONSENT_CHANNEL = {OutreachChannel.EMAIL: Channel.EMAIL, OutreachChannel.TEXT: Channel.TEXT}
 ADDRESS_FIELD = {OutreachChannel.EMAIL: "email", OutreachChannel.TEXT: "phone"}
 MERGE_FIELD = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*(?:\|([^{}]*))?\}\}")
+TEXT_OPT_OUT = "Reply STOP to opt out."
 TEXT_MAX_LENGTH = 1600  # ten SMS segments: providers refuse longer texts
 
 
@@ -129,16 +130,19 @@ def merge_render(text, context, missing=None):
     return MERGE_FIELD.sub(value_of, text or "")
 
 
-def message_render(*, template, context, unsubscribe_url=""):
+def message_render(*, template, context, opt_out=False, unsubscribe_url=""):
     """The subject, text and HTML of a template for one client. In the HTML every value is
-    escaped: a client named ``<b>`` is shown as typed, never as markup."""
+    escaped: a client named ``<b>`` is shown as typed, never as markup. With ``opt_out`` an
+    email ends with its ``unsubscribe_url`` and a text says how to opt out."""
     missing = []
     subject = " ".join(merge_render(template.subject, context, missing).split())
     body = merge_render(template.body, context, missing).strip()
     html_body = ""
+    if template.channel == OutreachChannel.TEXT and opt_out and "stop" not in body.lower():
+        body = f"{body}\n{TEXT_OPT_OUT}"
     if template.channel == OutreachChannel.EMAIL:
         html_body = linebreaks(escape(body))
-        if unsubscribe_url:
+        if opt_out and unsubscribe_url:
             body = f"{body}\n\n--\nUnsubscribe: {unsubscribe_url}"
             html_body += (
                 f'\n<p class="unsubscribe"><a href="{escape(unsubscribe_url)}">Unsubscribe</a></p>'
@@ -149,6 +153,7 @@ def message_render(*, template, context, unsubscribe_url=""):
 
 
 def merge_context(*, client=None, listing=None, agent=None, brokerage=None):
+    """The records a message to ``client`` is about: their agent and brokerage by default."""
     agent = agent or (client.assigned_agent if client is not None else None)
     brokerage = brokerage or (client.brokerage if client is not None else None)
     return MergeContext(client=client, agent=agent, listing=listing, brokerage=brokerage)
@@ -247,6 +252,7 @@ def template_usable_check(*, template, field="template"):
 
 
 def template_is_usable(template):
+    """Whether a campaign may send ``template`` (see :func:`template_usable_check`)."""
     try:
         template_usable_check(template=template)
     except ValidationError:
@@ -281,7 +287,9 @@ def template_preview(*, template, actor, client=None, listing=None):
         client=client, listing=listing, agent=agent, brokerage=template.brokerage
     )
     # Each message carries its own unsubscribe link; the preview shows where it goes.
-    return message_render(template=template, context=context, unsubscribe_url="#unsubscribe")
+    return message_render(
+        template=template, context=context, opt_out=True, unsubscribe_url="#unsubscribe"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,6 +358,7 @@ def segment_create(*, name, query, actor):
 
 @transaction.atomic
 def segment_update(*, segment, data, actor):
+    """Rename a segment or change its filters (checked like the client list checks them)."""
     if not can(actor, segment, CHANGE):
         raise PermissionDenied("You cannot change this segment.")
     if "name" in data:
@@ -363,6 +372,7 @@ def segment_update(*, segment, data, actor):
 
 @transaction.atomic
 def segment_delete(*, segment, actor):
+    """Remove a segment no campaign uses."""
     if not can(actor, segment, DELETE):
         raise PermissionDenied("You cannot remove this segment.")
     if segment.campaigns.exists():
@@ -554,6 +564,7 @@ def outreach_unsubscribe(*, token, now=None):
 
 
 def unsubscribe_url_for(attempt):
+    """The absolute unsubscribe link of one message."""
     from clients.services.alerts import site_url
 
     return site_url(reverse("clients:outreach-unsubscribe", args=[attempt.unsubscribe_token]))

@@ -112,7 +112,10 @@ def test_values_are_escaped_in_the_html_email(personas):
     template = email_template(personas.agent.user, body="Dear {{ client.first_name }},")
     client = make_client(personas.agent.user, first_name="<b>Eve</b>")
     rendered = message_render(
-        template=template, context=merge_context(client=client), unsubscribe_url="https://x/u"
+        template=template,
+        context=merge_context(client=client),
+        opt_out=True,
+        unsubscribe_url="https://x/u",
     )
     assert "&lt;b&gt;Eve&lt;/b&gt;" in rendered.html_body
     assert "<b>Eve</b>" not in rendered.html_body
@@ -535,7 +538,7 @@ def test_texts_go_to_the_http_provider_with_the_token(personas, people, sms_serv
     assert request["json"] == {
         "to": "+12175550101",
         "from": "+15550000000",
-        "body": "Hi Ann! New homes this week.",
+        "body": "Hi Ann! New homes this week.\nReply STOP to opt out.",
     }
     attempt.refresh_from_db()
     assert attempt.provider_message_id == "SM123"
