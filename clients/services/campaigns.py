@@ -386,7 +386,8 @@ def attempts_dispatch(*, now):
     ready = ready.filter(
         Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER)
     )
-    groups = ready.values_list("brokerage_id", "channel").distinct()
+    # No ordering: the model's default one would be part of the DISTINCT.
+    groups = list(ready.order_by().values_list("brokerage_id", "channel").distinct())
     dispatched = []
     for brokerage_id, channel in groups:
         limit = outreach_settings_for(brokerage_id).per_minute(channel)

@@ -10,6 +10,7 @@ never evaluated by the Django template engine, so it cannot reach anything else 
 import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC
 from types import SimpleNamespace
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -468,7 +469,7 @@ def delivery_event_apply(*, brokerage, payload):
     event = kind.split(".", 1)[1]
     when = parse_datetime(str(data.get("occurred_at") or "")) or timezone.now()
     if timezone.is_naive(when):
-        when = timezone.make_aware(when, timezone.utc)
+        when = timezone.make_aware(when, UTC)
     attempt = _event_attempt(brokerage, channel, data)
     if event in ("bounced", "complained", "failed"):
         address = attempt.to_address if attempt else data.get("email") or data.get("phone")

@@ -626,3 +626,20 @@ def test_a_provider_failing_again_and_again_fails_the_attempt_in_the_end(persona
     ]
     assert attempt.tries == campaign_services.MAX_TRIES
     assert len(server.requests) == campaign_services.MAX_TRIES
+
+
+def test_event_times_are_kept_as_the_provider_gives_them(personas, people):
+    _, ann_attempt, _ = _sent_campaign(personas, people)
+    delivery_event_apply(
+        brokerage=personas.brokerage,
+        payload={
+            "type": "email.opened",
+            "data": {
+                "message_id": ann_attempt.provider_message_id,
+                "occurred_at": "2026-06-01T17:30:00",
+            },
+        },
+    )
+    ann_attempt.refresh_from_db()
+    assert ann_attempt.opened_at == datetime(2026, 6, 1, 17, 30, tzinfo=UTC)
+    assert ann_attempt.delivered_at == ann_attempt.opened_at
