@@ -463,3 +463,42 @@ def test_the_editor_preview_shows_no_client_of_another_brokerage(client_for, per
     )
     assert "Secretname" not in response.content.decode()
     assert client_for("anonymous").post(url("template-draft-preview")).status_code == 302
+
+
+@pytest.mark.parametrize("persona", ["agent", "broker"])
+def test_every_outreach_page_renders_for_the_owner_and_the_broker(client_for, setup, persona):
+    _, template, segment, campaign = setup
+    browser = client_for(persona)
+    for address in (
+        url("templates"),
+        url("template-create"),
+        url("template", template.pk),
+        url("template-edit", template.pk),
+        url("segments"),
+        url("segment-create"),
+        url("segment-edit", segment.pk),
+        url("campaigns"),
+        url("campaign-create"),
+        url("campaign", campaign.pk),
+        url("campaign-edit", campaign.pk),
+    ):
+        response = browser.get(address)
+        assert response.status_code == 200, address
+        assert (
+            b"Spring" in response.content
+            or b"Hello" in response.content
+            or b"Everyone" in (response.content)
+            or address.endswith(("/new/", "/segments/"))
+        ), address
+
+
+@pytest.mark.parametrize("persona", ["viewer", "stranger"])
+def test_people_who_cannot_write_add_nothing(client_for, personas, persona):
+    browser = client_for(persona)
+    for name in ("template-create", "segment-create", "campaign-create"):
+        # A viewer may not write; a stranger writes only in their own brokerage.
+        assert browser.get(url(name)).status_code == (403 if persona == "viewer" else 200)
+    browser.post(url("template-create"), {"name": "X", "channel": "text", "body": "Hi"})
+    browser.post(url("segment-create"), {"name": "X", "query": ""})
+    assert MessageTemplate.objects.filter(brokerage=personas.brokerage).count() == 0
+    assert ClientSegment.objects.filter(brokerage=personas.brokerage).count() == 0
