@@ -178,7 +178,7 @@ def _steps(campaign):
 
 @transaction.atomic
 def campaign_start(*, campaign, actor, now=None):
-    """Enrol the segment's clients (as its owner sees them) and start sending.
+    """Enrol the segment's clients (those the campaign's owner may see) and start sending.
 
     Every template must be clear of Fair Housing findings, or approved by the broker.
     """
@@ -200,7 +200,9 @@ def campaign_start(*, campaign, actor, now=None):
     if errors:
         raise ValidationError({"template": errors}, code="fair_housing")
     first_due = now + timedelta(hours=steps[0].delay_hours)
-    client_ids = list(segment_clients(segment=campaign.segment).values_list("pk", flat=True))
+    # The campaign's owner sends: their clients, whoever saved the filters.
+    clients = segment_clients(segment=campaign.segment, user=campaign.owner.user)
+    client_ids = list(clients.values_list("pk", flat=True))
     CampaignEnrollment.objects.bulk_create(
         [
             CampaignEnrollment(

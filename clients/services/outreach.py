@@ -312,9 +312,10 @@ def _segment_filterset(query, user):
     )
 
 
-def segment_clients(*, segment):
-    """The clients a segment holds now: its filters over what its owner may see."""
-    filterset = _segment_filterset(segment.query, segment.owner.user)
+def segment_clients(*, segment, user=None):
+    """The clients a segment holds now: its filters over what ``user`` (by default its
+    owner) may see."""
+    filterset = _segment_filterset(segment.query, user or segment.owner.user)
     if not filterset.is_valid():
         return Client.objects.none()
     return filterset.qs.order_by("pk")

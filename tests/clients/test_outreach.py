@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import TestCase
 
-from clients.models import Activity, Client
+from clients.models import Activity, Campaign, Client
 from clients.models.outreach import (
     AttemptStatus,
     CampaignKind,
@@ -643,3 +643,21 @@ def test_event_times_are_kept_as_the_provider_gives_them(personas, people):
     ann_attempt.refresh_from_db()
     assert ann_attempt.opened_at == datetime(2026, 6, 1, 17, 30, tzinfo=UTC)
     assert ann_attempt.delivered_at == ann_attempt.opened_at
+
+
+def test_a_campaign_goes_to_the_segment_clients_its_owner_may_see(personas):
+    agent, broker = personas.agent.user, personas.broker.user
+    mine = make_client(agent, first_name="Mine")
+    make_client(personas.colleague.user, first_name="Theirs")
+    # The broker's segment holds every client of the brokerage; the agent's campaign does not.
+    segment = segment_create(name="Everyone", query="", actor=broker)
+    assert segment_clients(segment=segment).count() == 2
+    template = email_template(agent)
+    campaign = campaign_create(
+        data={"name": "X", "segment": segment, "kind": "one_off"}, actor=broker
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(owner=personas.agent)
+    campaign.refresh_from_db()
+    campaign_step_add(campaign=campaign, template=template, delay_hours=0, actor=agent)
+    assert campaign_start(campaign=campaign, actor=agent) == 1
+    assert list(campaign.enrollments.values_list("client", flat=True)) == [mine.pk]
