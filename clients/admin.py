@@ -13,13 +13,20 @@ from agents.models import Agent
 from clients.choices import RoutingMethod
 from clients.models import (
     Activity,
+    Campaign,
+    CampaignStep,
     Client,
+    ClientSegment,
     IntakeKey,
     LeadSource,
+    MessageTemplate,
+    OutreachAttempt,
+    OutreachSettings,
     RoutingDecision,
     RoutingRule,
     SavedSearch,
     Showing,
+    Suppression,
     Tag,
     Task,
 )
@@ -336,3 +343,67 @@ class ShowingAdmin(RecordAdmin):
     list_select_related = ["listing", "client", "agent__user"]
     search_fields = ["client__first_name", "client__last_name", "listing__city"]
     date_hierarchy = "starts_at"
+
+
+# ---------------------------------------------------------------------------------------------
+# Outreach: templates, segments and campaigns are built in the CRM's pages, where their rules
+# (Fair Housing, merge fields, filters) are checked; here they are read. The broker sets the
+# sending limits and quiet hours, and may lift a suppression.
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(RecordAdmin):
+    list_display = ["name", "channel", "owner", "updated_at"]
+    list_filter = ["channel"]
+    list_select_related = ["owner__user"]
+    search_fields = ["name", "subject"]
+
+
+@admin.register(ClientSegment)
+class ClientSegmentAdmin(RecordAdmin):
+    list_display = ["name", "query", "owner"]
+    list_select_related = ["owner__user"]
+    search_fields = ["name"]
+
+
+class CampaignStepInline(admin.TabularInline):
+    model = CampaignStep
+    fields = ["position", "template", "delay_hours"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(RecordAdmin):
+    list_display = ["name", "kind", "status", "segment", "owner", "started_at"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["segment", "owner__user"]
+    search_fields = ["name"]
+    inlines = [CampaignStepInline]
+
+
+@admin.register(OutreachAttempt)
+class OutreachAttemptAdmin(RecordAdmin):
+    list_display = ["created_at", "client", "channel", "campaign", "status", "to_address"]
+    list_filter = ["channel", "status"]
+    list_select_related = ["client", "campaign"]
+    search_fields = ["to_address", "provider_message_id", "client__last_name"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(ClientsAdmin):
+    list_display = ["address", "channel", "reason", "created_at"]
+    list_filter = ["channel", "reason"]
+    search_fields = ["address"]
+    readonly_fields = ["attempt"]
+
+
+@admin.register(OutreachSettings)
+class OutreachSettingsAdmin(ClientsAdmin):
+    list_display = ["brokerage", "email_per_minute", "text_per_minute", "quiet_hours_start"]
+    list_select_related = ["brokerage"]

@@ -17,6 +17,12 @@ class ClientsConfig(AppConfig):
         )
         for model in (
             models.BuyerPreference,
+            models.Campaign,
+            models.CampaignStep,
+            models.ClientSegment,
+            models.MessageTemplate,
+            models.OutreachSettings,
+            models.Suppression,
             models.LeadSource,
             models.RoutingRule,
             models.Showing,

@@ -11,7 +11,19 @@ from django_filters.fields import ModelChoiceField
 
 from agents.models import Agent
 from clients.choices import AlertFrequency, Priority, ShowingStatus, Stage
-from clients.models import Client, LeadSource, SavedSearch, Showing, Tag, Task
+from clients.models import (
+    Campaign,
+    Client,
+    ClientSegment,
+    LeadSource,
+    MessageTemplate,
+    OutreachAttempt,
+    SavedSearch,
+    Showing,
+    Tag,
+    Task,
+)
+from clients.models.outreach import AttemptStatus, CampaignStatus, OutreachChannel
 from clients.selectors import agent_choices
 from realestate.filters import StableOrderingFilter
 from realestate.permissions import restrict
@@ -285,3 +297,59 @@ class SavedSearchFilterSet(django_filters.FilterSet):
         if value == "unsubscribed":
             return queryset.filter(unsubscribed_at__isnull=False)
         return queryset.filter(unsubscribed_at__isnull=True, is_active=value == "active")
+
+
+def _name_search(queryset, name, value):
+    condition = Q()
+    for word in value.split():
+        condition &= Q(name__icontains=word)
+    return queryset.filter(condition)
+
+
+class MessageTemplateFilterSet(django_filters.FilterSet):
+    """Outreach templates by name and channel."""
+
+    q = django_filters.CharFilter(method=_name_search, label="Search")
+    channel = django_filters.ChoiceFilter(
+        choices=OutreachChannel.choices, label="Channel", empty_label="Any"
+    )
+
+    class Meta:
+        model = MessageTemplate
+        fields = []
+
+
+class ClientSegmentFilterSet(django_filters.FilterSet):
+    """Client segments by name."""
+
+    q = django_filters.CharFilter(method=_name_search, label="Search")
+
+    class Meta:
+        model = ClientSegment
+        fields = []
+
+
+class CampaignFilterSet(django_filters.FilterSet):
+    """Campaigns by name and state."""
+
+    q = django_filters.CharFilter(method=_name_search, label="Search")
+    status = django_filters.ChoiceFilter(
+        choices=CampaignStatus.choices, label="State", empty_label="Any"
+    )
+
+    class Meta:
+        model = Campaign
+        fields = []
+
+
+class OutreachAttemptFilterSet(django_filters.FilterSet):
+    """Messages sent, by campaign, client, channel and status."""
+
+    campaign = django_filters.NumberFilter(field_name="campaign_id")
+    client = django_filters.NumberFilter(field_name="client_id")
+    channel = django_filters.ChoiceFilter(choices=OutreachChannel.choices)
+    status = django_filters.ChoiceFilter(choices=AttemptStatus.choices)
+
+    class Meta:
+        model = OutreachAttempt
+        fields = []

@@ -48,3 +48,19 @@ def showing_reminders_task():
     from clients.services.showings import showing_reminders_send
 
     return showing_reminders_send()
+
+
+@shared_task(acks_late=True)
+def outreach_run_task():
+    """Queue the campaign steps that are due and dispatch the messages that may go now."""
+    from clients.services.campaigns import outreach_run
+
+    return outreach_run()
+
+
+@shared_task(acks_late=True)
+def outreach_attempt_send_task(*, attempt_id):
+    """Send one recorded outreach message; a second delivery of the task sends nothing."""
+    from clients.services.campaigns import outreach_attempt_send
+
+    return outreach_attempt_send(attempt_id=attempt_id)

@@ -1,4 +1,4 @@
-from clients.views import intake, people, searches, showings
+from clients.views import intake, outreach, people, searches, showings
 
 app_name = "clients"
 
@@ -7,4 +7,5 @@ urlpatterns = [
     *intake.urlpatterns,
     *searches.urlpatterns,
     *showings.urlpatterns,
+    *outreach.urlpatterns,
 ]

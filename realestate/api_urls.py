@@ -6,7 +6,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from agents.api import webhooks
 from agents.api.views import AgentViewSet, MeView
-from clients.api import intake, people, searches, showings
+from clients.api import intake, outreach, people, searches, showings
 from compliance.api import fair_housing, licences, privacy
 from mls.api.views import MLSProviderViewSet, SyncRunViewSet
 from properties.api import cma, market, materials
@@ -31,6 +31,7 @@ AREAS = (
     intake,
     searches,
     showings,
+    outreach,
     deals,
     documents,
     commissions,

@@ -215,6 +215,13 @@ WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
 
+# Text messages of outreach campaigns: an HTTP provider (POST JSON to SMS_API_URL with the
+# bearer SMS_API_TOKEN); without SMS_API_URL texts are printed to the console (development).
+SMS_API_URL = env.str("SMS_API_URL", default="")
+SMS_API_TOKEN = env.str("SMS_API_TOKEN", default="")
+SMS_FROM_NUMBER = env.str("SMS_FROM_NUMBER", default="")
+SMS_API_TIMEOUT = env.float("SMS_API_TIMEOUT", default=10.0)
+
 # Celery: a broker-less filesystem transport on a laptop, Redis or RabbitMQ in production.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -298,6 +305,8 @@ SPECTACULAR_SETTINGS = {
         "FairHousingScanStateEnum": "compliance.models.fair_housing.ScanState",
         "WebhookDeliveryStatusEnum": "agents.choices.WebhookDeliveryStatus",
         "IncomingWebhookKindEnum": "agents.choices.IncomingWebhookKind",
+        "ChannelEnum": "clients.choices.Channel",
+        "OutreachChannelEnum": "clients.models.outreach.OutreachChannel",
     },
 }
 

@@ -7,6 +7,8 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from clients.views import outreach as outreach_views
+
 handler404 = "realestate.views.page_not_found"
 
 admin.site.site_header = "Brokerage back office"
@@ -28,6 +30,7 @@ urlpatterns = [
     path("compliance/", include("compliance.urls")),
     path("mls/demo/", include("mls.demo.urls")),
     path("admin/", admin.site.urls),
+    path("", include(outreach_views.hook_urlpatterns)),
     path("api/v1/", include("realestate.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: the CSP allows no inline script.

@@ -27,6 +27,7 @@ PERIODIC_JOBS = {
         {"frequency": "weekly"},
         {"crontab": ("0", "7", "1")},
     ),
+    "Outreach: send due campaign steps": ("clients.tasks.outreach_run_task", {}, {"every": 1}),
     "Showings: reminders": ("clients.tasks.showing_reminders_task", {}, {"every": 5}),
     "Deals: milestone reminders": (
         "transactions.tasks.milestone_reminders_task",

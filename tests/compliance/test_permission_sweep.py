@@ -27,8 +27,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from clients.choices import AlertFrequency
-from clients.models import Showing
+from clients.models import OutreachAttempt, Showing
 from clients.services.alerts import saved_search_create
+from clients.services.campaigns import campaign_create, campaign_step_add
+from clients.services.outreach import segment_create, template_create
 from clients.services.people import task_create
 from compliance.models.fair_housing import FairHousingRule, FairHousingScanRun, ProtectedClass
 from compliance.models.licences import Licence
@@ -118,7 +120,32 @@ OBJECT_ROUTES = {
     "mls:provider-enable": lambda w: {"pk": w.provider.pk},
     "mls:provider-disable": lambda w: {"pk": w.provider.pk},
     "mls:provider-interval": lambda w: {"pk": w.provider.pk},
+    "clients:outreach-template": lambda w: {"pk": w.template.pk},
+    "clients:outreach-template-edit": lambda w: {"pk": w.template.pk},
+    "clients:outreach-template-preview": lambda w: {"pk": w.template.pk},
+    "clients:outreach-template-approve": lambda w: {"pk": w.template.pk},
+    "clients:outreach-template-delete": lambda w: {"pk": w.template.pk},
+    "clients:outreach-segment-edit": lambda w: {"pk": w.segment.pk},
+    "clients:outreach-segment-delete": lambda w: {"pk": w.segment.pk},
+    "clients:outreach-campaign": lambda w: {"pk": w.campaign.pk},
+    "clients:outreach-campaign-edit": lambda w: {"pk": w.campaign.pk},
+    "clients:outreach-campaign-step-add": lambda w: {"pk": w.campaign.pk},
+    "clients:outreach-campaign-start": lambda w: {"pk": w.campaign.pk},
+    "clients:outreach-campaign-pause": lambda w: {"pk": w.campaign.pk},
+    "clients:outreach-campaign-resume": lambda w: {"pk": w.campaign.pk},
+    "clients:outreach-campaign-delete": lambda w: {"pk": w.campaign.pk},
+    "clients:outreach-step-remove": lambda w: {"pk": w.step.pk},
     # API
+    "outreach-template-detail": lambda w: {"pk": w.template.pk},
+    "outreach-template-preview": lambda w: {"pk": w.template.pk},
+    "outreach-template-send": lambda w: {"pk": w.template.pk},
+    "outreach-segment-detail": lambda w: {"pk": w.segment.pk},
+    "outreach-campaign-detail": lambda w: {"pk": w.campaign.pk},
+    "outreach-campaign-start": lambda w: {"pk": w.campaign.pk},
+    "outreach-campaign-pause": lambda w: {"pk": w.campaign.pk},
+    "outreach-campaign-resume": lambda w: {"pk": w.campaign.pk},
+    "outreach-campaign-metrics": lambda w: {"pk": w.campaign.pk},
+    "outreach-attempt-detail": lambda w: {"pk": w.attempt.pk},
     "lead-claim": lambda w: {"pk": w.pond_lead.pk},
     "client-matches": lambda w: {"pk": w.client.pk},
     "listing-buyers": lambda w: {"pk": w.listing.pk},
@@ -245,6 +272,17 @@ OPEN_ROUTES = {
     "clients:calendar-feed-settings",
     "clients:calendar-feed-create",
     "clients:calendar-feed-revoke",
+    "clients:outreach-templates",
+    "clients:outreach-template-create",
+    "clients:outreach-template-draft-preview",
+    "clients:outreach-segments",
+    "clients:outreach-segment-create",
+    "clients:outreach-campaigns",
+    "clients:outreach-campaign-create",
+    "outreach-template-list",
+    "outreach-segment-list",
+    "outreach-campaign-list",
+    "outreach-attempt-list",
     "transactions:list",
     "transactions:create",
     "transactions:pipeline",
@@ -341,6 +379,14 @@ PUBLIC_ROUTES = {
     "clients:alert-listing": (
         "a listing in a client's alert email",
         lambda w: {"token": uuid.uuid4(), "pk": w.listing.pk},
+    ),
+    "clients:outreach-unsubscribe": (
+        "the unsubscribe link of a campaign email",
+        lambda w: {"token": uuid.uuid4()},
+    ),
+    "outreach-delivery-events": (
+        "a provider's delivery events, signed with the endpoint's secret",
+        lambda w: {"token": uuid.uuid4()},
     ),
     "clients:calendar-feed": (
         "an agent's private calendar address",
@@ -463,6 +509,25 @@ class World:
         )
         self.run = make_sync_run(self.provider)
         self.webhooks = build_webhook_world(self.brokerage, personas.broker.user, mark=MARK)
+        self.template = template_create(
+            data={"name": MARK, "channel": "email", "subject": MARK, "body": MARK}, actor=user
+        )
+        self.segment = segment_create(name=MARK, query="", actor=user)
+        self.campaign = campaign_create(
+            data={"name": MARK, "segment": self.segment, "kind": "drip"}, actor=user
+        )
+        self.step = campaign_step_add(
+            campaign=self.campaign, template=self.template, delay_hours=1, actor=user
+        )
+        self.attempt = OutreachAttempt.objects.create(
+            brokerage=self.brokerage,
+            client=self.client,
+            channel="email",
+            template=self.template,
+            subject=MARK,
+            body=MARK,
+            idempotency_key=f"sweep-{MARK}",
+        )
 
     def objects(self):
         webhooks = [value for value in vars(self.webhooks).values() if hasattr(value, "pk")]

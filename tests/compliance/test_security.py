@@ -449,6 +449,8 @@ CSRF_EXEMPT_PAGES = {
     "clients:intake-form": "brokerage websites post the lead form; a signed form token instead",
     "clients:unsubscribe": "mail programs' one-click unsubscribe; the URL's token is the proof",
     "lead-webhook": "lead sources' servers post leads; a Standard Webhooks signature instead",
+    "clients:outreach-unsubscribe": "one-click unsubscribe of campaign emails; the token is proof",
+    "outreach-delivery-events": "a provider's delivery events, signed (Standard Webhooks)",
 }
 
 
@@ -507,6 +509,8 @@ NOT_AUDITED = {
     "clients.RoutingDecision": "the lead routing log",
     "clients.ListingAlert": "the alert job's sent-alert log",
     "clients.AlertScan": "the alert job's cursor",
+    "clients.OutreachAttempt": "the outreach send log: each message with what came of it",
+    "clients.CampaignEnrollment": "a campaign's progress per client, written by the send job",
     "compliance.SecurityEvent": "itself the security audit trail",
     "compliance.ConsentRecord": "the append-only consent log",
     "compliance.LicenceAlert": "the log of licence expiry alerts sent",
