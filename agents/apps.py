@@ -17,6 +17,7 @@ class AgentsConfig(AppConfig):
             Team,
             WebhookSubscription,
         )
+        from agents.services import notifications  # noqa: F401 - connects its receivers
 
         for model in (Brokerage, Office, Team, Agent):
             auditlog.register(model)

@@ -1,4 +1,4 @@
-"""Background work of the brokerage: fanning out committed domain events.
+"""Background work of the brokerage: fanning out committed domain events, emailing alerts.
 
 Each task is thin and safe to run twice: its receivers are idempotent.
 """
@@ -12,3 +12,11 @@ def events_dispatch_task(*, event_ids):
     from agents.services.events import events_dispatch
 
     events_dispatch(event_ids=event_ids)
+
+
+@shared_task(acks_late=True)
+def notifications_email_task():
+    """Email agents their new price drop and buyer match alerts, one email a person."""
+    from agents.services.notifications import notifications_email_send
+
+    return notifications_email_send()

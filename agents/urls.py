@@ -1,6 +1,7 @@
-from django.urls import path
+from django.urls import include, path
 
 from agents.views import dashboards as views
+from agents.views import notifications
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
@@ -18,4 +19,5 @@ urlpatterns = [
         views.BrokerageExportView.as_view(),
         name="dashboard-brokerage-export",
     ),
+    path("notifications/", include((notifications.urlpatterns, "notifications"))),
 ]

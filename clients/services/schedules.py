@@ -1,5 +1,5 @@
-"""The product's fixed periodic jobs (clients, showings, deals, compliance), kept in
-django-celery-beat's schedule."""
+"""The product's fixed periodic jobs (clients, showings, deals, compliance, notifications),
+kept in django-celery-beat's schedule."""
 
 import json
 
@@ -28,6 +28,11 @@ PERIODIC_JOBS = {
         {"crontab": ("0", "7", "1")},
     ),
     "Showings: reminders": ("clients.tasks.showing_reminders_task", {}, {"every": 5}),
+    "Notifications: email agents their alerts": (
+        "agents.tasks.notifications_email_task",
+        {},
+        {"every": 5},
+    ),
     "Deals: milestone reminders": (
         "transactions.tasks.milestone_reminders_task",
         {},

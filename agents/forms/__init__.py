@@ -1,0 +1,1 @@
+"""Forms of the brokerage's pages, one module per area."""
