@@ -153,6 +153,8 @@ class Notice:
     agents: Q | None
     body: str = ""
     url: str = ""
+    # A price drop's listing and prices, for the alerts of the agents who work its area.
+    price_drop: dict | None = None
 
 
 def _subject(event, model, *related):
@@ -205,6 +207,7 @@ def _listing_notice(event):
         return None
     agents = Q(pk=listing.list_agent_id) if listing.list_agent_id else None
     place = _place(listing)
+    price_drop = None
     if event.name == EventName.LISTING_CREATED:
         title = f"Listing added: {place}"
     elif event.name == EventName.LISTING_PRICE_CHANGED:
@@ -212,6 +215,8 @@ def _listing_notice(event):
         title = f"Price changed: {place}"
         if new_price is not None:
             title += f" — {money(new_price)}" + (f" (was {money(old_price)})" if old_price else "")
+        if listing.brokerage_id == event.brokerage_id:
+            price_drop = {"listing": listing, "old_price": old_price, "new_price": new_price}
     else:
         old_status = _payload(event, "old_status")
         new_status = _payload(event, "new_status", "status") or listing.standard_status
@@ -219,7 +224,7 @@ def _listing_notice(event):
         if old_status:
             change = f"{_label(StandardStatus.choices, old_status)} → {change}"
         title = f"Status changed: {place}: {change}"
-    return Notice(title=title, agents=agents, url=listing.get_absolute_url())
+    return Notice(title=title, agents=agents, url=listing.get_absolute_url(), price_drop=price_drop)
 
 
 def _client_notice(event):
@@ -338,12 +343,22 @@ def _safe_url(url):
 
 
 def event_notify(*, event):
-    """Notify the active people of the event's brokerage whom it concerns, never its actor;
-    returns how many notifications were added (none when called again for the same event)."""
+    """Notify the active people of the event's brokerage whom it concerns, never its actor,
+    and for a price drop the agents who work the listing's area; a second call for the same
+    event adds nothing. Returns the users told of the event itself."""
     build = NOTICES.get(event.name)
     notice = build(event) if build else None
-    if notice is None or notice.agents is None:
-        return 0
+    if notice is None:
+        return []
+    user_ids = _event_notifications_create(event, notice)
+    if notice.price_drop is not None:
+        price_drop_alerts_create(event=event, **notice.price_drop)
+    return user_ids
+
+
+def _event_notifications_create(event, notice):
+    if notice.agents is None:
+        return []
     recipients = Agent.objects.filter(
         notice.agents,
         brokerage_id=event.brokerage_id,
@@ -354,13 +369,13 @@ def event_notify(*, event):
         recipients = recipients.exclude(user_id=event.actor_id)
     user_ids = sorted(set(recipients.values_list("user_id", flat=True)))
     if not user_ids:
-        return 0
+        return []
     actor = event.actor
     body = notice.body
     if actor is not None:
         by = f"By {actor.get_full_name() or actor.get_username()}"
         body = f"{body} · {by}" if body else by
-    created = Notification.objects.bulk_create(
+    Notification.objects.bulk_create(
         [
             Notification(
                 recipient_id=user_id,
@@ -377,7 +392,7 @@ def event_notify(*, event):
         ],
         ignore_conflicts=True,
     )
-    return len(created)
+    return user_ids
 
 
 # ---------------------------------------------------------------------------------------------
@@ -485,15 +500,6 @@ def _on_event_committed(sender, event, **kwargs):
     # event: its failure is logged, and the event is in the log to notify again by hand.
     try:
         event_notify(event=event)
-        if event.name == EventName.LISTING_PRICE_CHANGED:
-            from properties.models import Property
-
-            listing = _subject(event, Property)
-            if listing is not None and listing.brokerage_id == event.brokerage_id:
-                old_price, new_price = _price_change(event, listing)
-                price_drop_alerts_create(
-                    event=event, listing=listing, old_price=old_price, new_price=new_price
-                )
     except Exception:
         logger.exception("notifications of event %s (%s) not written", event.pk, event.name)
 

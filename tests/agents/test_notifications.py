@@ -343,7 +343,7 @@ def test_price_drops_are_found_in_one_statement_whatever_the_number_of_agents(
         subject=listing,
         payload={"old_price": "400000", "new_price": "360000"},
     )
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(5):
         events_dispatch(event_ids=[event.pk])
     assert price_drops().count() == 11
 
@@ -510,3 +510,26 @@ def test_alert_settings_are_checked_and_only_the_persons_own(personas):
         )
     personas.agent.refresh_from_db()
     assert personas.agent.notify_by_email is True
+
+
+def test_the_alert_email_job_is_scheduled_every_few_minutes():
+    from django_celery_beat.models import PeriodicTask
+
+    from clients.services.schedules import periodic_jobs_ensure
+
+    periodic_jobs_ensure()
+    task = PeriodicTask.objects.get(name="Notifications: email agents their alerts")
+    assert task.task == "agents.tasks.notifications_email_task"
+    assert task.interval.every == 5
+
+
+def test_a_failing_notification_never_stops_the_events_other_receivers(personas, monkeypatch):
+    from agents.services import notifications
+
+    def broken(*, event):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(notifications, "event_notify", broken)
+    listing = make_listing(personas.agent.user)
+    record(EventName.LISTING_CREATED, brokerage=personas.brokerage, subject=listing)
+    assert not Notification.objects.exists()
