@@ -206,3 +206,28 @@ def test_each_person_sees_and_changes_only_their_own_settings(personas, client_f
         client_for(name).post(reverse("notifications:settings"), {"market_areas": "Hacked"})
     personas.agent.refresh_from_db()
     assert personas.agent.market_areas == ["Alicetown"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The back office
+
+
+def test_the_broker_reads_the_brokerages_notifications_in_the_admin_and_changes_none(
+    personas, client_for
+):
+    mine = notify(personas.agent, title="Birchwood price cut")
+    notify(personas.stranger, title="Harborview price cut")
+    client = client_for("broker")
+    page = client.get(reverse("admin:agents_notification_changelist"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Birchwood price cut" in body and "Harborview price cut" not in body
+    assert client.get(reverse("admin:agents_notification_add")).status_code == 403
+    change = reverse("admin:agents_notification_change", args=[mine.pk])
+    assert client.get(change).status_code == 200  # read-only view
+    client.post(change, {"title": "Changed"})
+    mine.refresh_from_db()
+    assert mine.title == "Birchwood price cut"
+    assert client_for("agent").get(
+        reverse("admin:agents_notification_changelist")
+    ).status_code in (302, 403)
