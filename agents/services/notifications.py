@@ -246,22 +246,45 @@ def _client_notice(event):
 
 
 def _showing_notice(event):
+    """The showing agent, the client's agent and the listing agent, each told with a link
+    they may open: a showing is private to its agent, a client to theirs."""
     from clients.models import Showing
 
-    showing = _subject(event, Showing, "listing", "client")
+    showing = _subject(event, Showing, "listing", "client", "agent__user")
     if showing is None:
         return None
-    agent_ids = {showing.agent_id, showing.listing.list_agent_id}
-    if showing.client is not None:
-        agent_ids.add(showing.client.assigned_agent_id)
-    when = dateformat.format(timezone.localtime(showing.starts_at), "D N j, P")
-    body = f"With {showing.client.name}" if showing.client is not None else ""
-    return Notice(
-        title=f"Showing booked: {_place(showing.listing)}, {when}",
-        agents=Q(pk__in=[pk for pk in agent_ids if pk is not None]),
-        body=body,
-        url=showing.get_absolute_url(),
+    title = f"Showing booked: {_place(showing.listing)}, " + dateformat.format(
+        timezone.localtime(showing.starts_at), "D N j, P"
     )
+    client = showing.client
+    shown_by = f"Shown by {showing.agent.name}"
+    notices = [
+        Notice(
+            title=title,
+            agents=Q(pk=showing.agent_id),
+            body=f"With {client.name}" if client is not None else "",
+            url=showing.get_absolute_url(),
+        )
+    ]
+    if client is not None and client.assigned_agent_id:
+        notices.append(
+            Notice(
+                title=title,
+                agents=Q(pk=client.assigned_agent_id),
+                body=f"With {client.name} · {shown_by}",
+                url=client.get_absolute_url(),
+            )
+        )
+    if showing.listing.list_agent_id:
+        notices.append(
+            Notice(
+                title=title,
+                agents=Q(pk=showing.listing.list_agent_id),
+                body=shown_by,
+                url=showing.listing.get_absolute_url(),
+            )
+        )
+    return notices
 
 
 def _deal_agents(deal):
@@ -347,36 +370,38 @@ def event_notify(*, event):
     and for a price drop the agents who work the listing's area; a second call for the same
     event adds nothing. Returns the users told of the event itself."""
     build = NOTICES.get(event.name)
-    notice = build(event) if build else None
-    if notice is None:
+    notices = build(event) if build else None
+    if notices is None:
         return []
-    user_ids = _event_notifications_create(event, notice)
-    if notice.price_drop is not None:
-        price_drop_alerts_create(event=event, **notice.price_drop)
+    if isinstance(notices, Notice):
+        notices = [notices]
+    user_ids = _event_notifications_create(event, notices)
+    for notice in notices:
+        if notice.price_drop is not None:
+            price_drop_alerts_create(event=event, **notice.price_drop)
     return user_ids
 
 
-def _event_notifications_create(event, notice):
-    if notice.agents is None:
-        return []
-    recipients = Agent.objects.filter(
-        notice.agents,
-        brokerage_id=event.brokerage_id,
-        is_active=True,
-        user__is_active=True,
-    )
+def _event_notifications_create(event, notices):
+    """One query for the people of each notice (a person in two hears the first), one insert."""
+    told, notifications = [], []
+    by = ""
     if event.actor_id is not None:
-        recipients = recipients.exclude(user_id=event.actor_id)
-    user_ids = sorted(set(recipients.values_list("user_id", flat=True)))
-    if not user_ids:
-        return []
-    actor = event.actor
-    body = notice.body
-    if actor is not None:
-        by = f"By {actor.get_full_name() or actor.get_username()}"
-        body = f"{body} · {by}" if body else by
-    Notification.objects.bulk_create(
-        [
+        actor = event.actor
+        by = f"By {actor.get_full_name() or actor.get_username()}" if actor else ""
+    for notice in notices:
+        if notice.agents is None:
+            continue
+        recipients = Agent.objects.filter(
+            notice.agents,
+            brokerage_id=event.brokerage_id,
+            is_active=True,
+            user__is_active=True,
+        ).exclude(user_id__in=[event.actor_id or 0, *told])
+        user_ids = sorted(set(recipients.values_list("user_id", flat=True)))
+        body = " · ".join(part for part in (notice.body, by) if part)
+        told.extend(user_ids)
+        notifications.extend(
             Notification(
                 recipient_id=user_id,
                 brokerage_id=event.brokerage_id,
@@ -389,10 +414,10 @@ def _event_notifications_create(event, notice):
                 created_at=event.occurred_at,
             )
             for user_id in user_ids
-        ],
-        ignore_conflicts=True,
-    )
-    return user_ids
+        )
+    if notifications:
+        Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+    return sorted(told)
 
 
 # ---------------------------------------------------------------------------------------------

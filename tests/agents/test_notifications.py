@@ -125,10 +125,42 @@ def test_a_showing_notifies_the_clients_agent_and_the_listing_agent(personas):
     )
     record(EventName.SHOWING_BOOKED, brokerage=personas.brokerage, subject=showing)
     assert recipients() == ["alice", "carol"]
-    notification = Notification.objects.get(recipient=personas.colleague.user)
-    assert notification.title.startswith(f"Showing booked: {listing.street_address}")
-    assert notification.body == f"With {client.name}"
-    assert notification.url == showing.get_absolute_url()
+    # Each is linked to what they may open: a showing is private to its agent, and the
+    # client's name is not the listing agent's to know.
+    mine = Notification.objects.get(recipient=personas.agent.user)
+    assert mine.title.startswith(f"Showing booked: {listing.street_address}")
+    assert mine.body == f"With {client.name}"
+    assert mine.url == showing.get_absolute_url()
+    theirs = Notification.objects.get(recipient=personas.colleague.user)
+    assert theirs.title == mine.title
+    assert theirs.body == f"Shown by {personas.agent.name}"
+    assert theirs.url == listing.get_absolute_url()
+
+
+def test_a_showing_of_a_colleagues_client_links_the_clients_agent_to_the_client(personas):
+    lister = make_agent(personas.brokerage, Role.AGENT, username="dave")
+    listing = make_listing(lister.user)
+    client = make_client(personas.agent.user)
+    starts_at = timezone.now() + timedelta(days=1)
+    showing = Showing.objects.create(
+        brokerage=personas.brokerage,
+        listing=listing,
+        client=client,
+        agent=personas.colleague,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=30),
+    )
+    record(
+        EventName.SHOWING_BOOKED,
+        brokerage=personas.brokerage,
+        subject=showing,
+        actor=personas.colleague.user,
+    )
+    assert recipients() == ["alice", "dave"]
+    alice = Notification.objects.get(recipient=personas.agent.user)
+    assert alice.url == client.get_absolute_url()
+    assert alice.body.startswith(f"With {client.name} · Shown by {personas.colleague.name}")
+    assert Notification.objects.get(recipient=lister.user).url == listing.get_absolute_url()
 
 
 def test_deal_events_notify_the_deals_agents(personas):

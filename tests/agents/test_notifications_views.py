@@ -228,6 +228,7 @@ def test_the_broker_reads_the_brokerages_notifications_in_the_admin_and_changes_
     client.post(change, {"title": "Changed"})
     mine.refresh_from_db()
     assert mine.title == "Birchwood price cut"
-    assert client_for("agent").get(
-        reverse("admin:agents_notification_changelist")
-    ).status_code in (302, 403)
+    assert client_for("agent").get(reverse("admin:agents_notification_changelist")).status_code in (
+        302,
+        403,
+    )
