@@ -1,17 +1,27 @@
-"""API of a person's notification feed: list, count and mark read; only ever their own."""
+"""API of a person's notification feed (list, count, mark read) and alert settings; only ever
+their own."""
 
+from decimal import Decimal
+
+from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from agents.choices import NotificationKind
 from agents.filtersets import NotificationFilterSet
-from agents.models import Notification
+from agents.models import Agent, Notification
 from agents.selectors import notification_list, notification_unread_count
-from agents.services.notifications import notification_mark_read, notifications_mark_all_read
+from agents.services.notifications import (
+    agent_alert_settings_update,
+    notification_mark_read,
+    notifications_mark_all_read,
+)
 from realestate.api import ChoiceLabelField, ScopedViewSet
-from realestate.permissions import VIEW
+from realestate.permissions import VIEW, restrict
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -86,7 +96,58 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         return Response({"unread": notification_unread_count(user=request.user)})
 
 
-urlpatterns = []
+class AlertSettingsSerializer(serializers.ModelSerializer):
+    """What alerts the caller: how large a price drop, where, and whether by email too."""
+
+    market_areas = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        help_text='Cities or ZIP codes the caller works, e.g. `["Springfield", "62701"]`.',
+    )
+
+    class Meta:
+        model = Agent
+        fields = ["price_drop_alert_percent", "notify_by_email", "market_areas"]
+        extra_kwargs = {
+            "price_drop_alert_percent": {"min_value": Decimal("0.1"), "max_value": Decimal("99.9")}
+        }
+
+
+class AlertSettingsView(APIView):
+    """The caller's own alert settings."""
+
+    def get_agent(self, request):
+        agent = restrict(Agent.objects.filter(user=request.user), request.user).first()
+        if agent is None:
+            raise NotFound("You have no agent profile.")
+        return agent
+
+    @extend_schema(summary="Your alert settings", responses=AlertSettingsSerializer)
+    def get(self, request):
+        return Response(AlertSettingsSerializer(self.get_agent(request)).data)
+
+    @extend_schema(
+        summary="Change your alert settings",
+        description=(
+            "`price_drop_alert_percent`: alert me when a listing in my `market_areas` drops by "
+            "at least this (null: never); `notify_by_email`: email my alerts as well."
+        ),
+        request=AlertSettingsSerializer,
+        responses=AlertSettingsSerializer,
+    )
+    def patch(self, request):
+        agent = self.get_agent(request)
+        serializer = AlertSettingsSerializer(agent, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        agent = agent_alert_settings_update(
+            agent=agent, data=serializer.validated_data, actor=request.user
+        )
+        return Response(AlertSettingsSerializer(agent).data)
+
+
+urlpatterns = [
+    path("me/alert-settings/", AlertSettingsView.as_view(), name="me-alert-settings"),
+]
 
 
 def register(router):

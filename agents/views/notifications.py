@@ -4,13 +4,14 @@ Everything here is the signed-in person's own: another person's notification is 
 broker too.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render, resolve_url
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views import View
 
 from agents.filtersets import NotificationFilterSet
@@ -103,12 +104,30 @@ def _bell_panel(request):
 class BellView(LoginRequiredMixin, View):
     """The bell's dropdown: the newest few notifications."""
 
+    def handle_no_permission(self):
+        # Opened after the session ended: to the sign-in page, not the page into the dropdown.
+        if self.request.htmx:
+            back = self.request.htmx.current_url_abs_path or "/"
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = (
+                f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': back})}"
+            )
+            return response
+        return super().handle_no_permission()
+
     def get(self, request):
         return _bell_panel(request)
 
 
 class UnreadCountView(LoginRequiredMixin, View):
     """The bell's unread count, polled by the top bar."""
+
+    def handle_no_permission(self):
+        # A poll after the session ended changes nothing on the page (the person may be
+        # typing): no sign-in page swapped into the top bar, no reload.
+        if self.request.htmx:
+            return HttpResponse(status=204)
+        return super().handle_no_permission()
 
     def get(self, request):
         return render(request, "agents/includes/notification_count.html", _count_context(request))

@@ -90,3 +90,50 @@ def test_marking_all_read(personas, api_for, alices):
     assert api_for("agent").get(f"{LIST}unread-count/").json() == {"unread": 0}
     carols.refresh_from_db()
     assert carols.read_at is None
+
+
+SETTINGS = "/api/v1/me/alert-settings/"
+
+
+def test_an_agent_reads_and_changes_their_alert_settings(personas, api_for):
+    client = api_for("agent")
+    assert client.get(SETTINGS).json() == {
+        "price_drop_alert_percent": "5.0",
+        "notify_by_email": True,
+        "market_areas": [],
+    }
+    response = client.patch(
+        SETTINGS,
+        {
+            "price_drop_alert_percent": "7.5",
+            "market_areas": ["Springfield", " springfield", "62701"],
+        },
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "price_drop_alert_percent": "7.5",
+        "notify_by_email": True,
+        "market_areas": ["Springfield", "62701"],
+    }
+    response = client.patch(SETTINGS, {"price_drop_alert_percent": None}, format="json")
+    assert response.json()["price_drop_alert_percent"] is None
+
+
+def test_bad_alert_settings_are_answered_by_field(personas, api_for):
+    response = api_for("agent").patch(
+        SETTINGS, {"price_drop_alert_percent": "0", "market_areas": "Springfield"}, format="json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"price_drop_alert_percent", "market_areas"}
+    personas.agent.refresh_from_db()
+    assert personas.agent.price_drop_alert_percent == 5
+
+
+def test_alert_settings_are_each_persons_own(personas, api_for):
+    api_for("agent").patch(SETTINGS, {"market_areas": ["Alicetown"]}, format="json")
+    for name in ("colleague", "broker", "stranger"):
+        assert api_for(name).get(SETTINGS).json()["market_areas"] == [], name
+    assert api_for("anonymous").get(SETTINGS).status_code == 401
+    personas.agent.refresh_from_db()
+    assert personas.agent.market_areas == ["Alicetown"]

@@ -232,3 +232,16 @@ def test_the_broker_reads_the_brokerages_notifications_in_the_admin_and_changes_
         302,
         403,
     )
+
+
+def test_a_poll_after_the_session_ended_changes_nothing_on_the_page(client_for):
+    anonymous = client_for("anonymous")
+    response = anonymous.get(reverse("notifications:unread-count"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 204
+    response = anonymous.get(
+        reverse("notifications:bell"),
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/clients/?stage=new",
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/accounts/login/?next=%2Fclients%2F%3Fstage%3Dnew"

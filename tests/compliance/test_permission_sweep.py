@@ -296,6 +296,7 @@ OPEN_ROUTES = {
     "notification-list",
     "notification-read-all",
     "notification-unread-count",
+    "me-alert-settings",
 }
 
 # Answered without signing in, with the reason; the kwargs are what a stranger could try.
