@@ -63,3 +63,21 @@ def test_the_bell_shows_the_unread_count_and_mark_all_read_clears_it(
     # The feed page agrees after a reload.
     page.goto(f"{live_server.url}/notifications/?unread=true")
     expect(page.get_by_text("0 notifications match your filters")).to_be_visible()
+
+
+def test_marking_one_read_on_the_feed_page_lowers_the_bell_count(live_server, browser_page, agent):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(f"{live_server.url}/notifications/")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live_server.url}/notifications/")
+
+    count = page.locator("#notification-count")
+    expect(count).to_have_attribute("data-count", "2")
+    page.get_by_role("button", name="Mark “Price cut 6.0%: 10 Oak St, Springfield” read").click()
+    expect(count).to_have_attribute("data-count", "1")
+    expect(page.locator(".notification--unread")).to_have_count(1)
+    expect(page).to_have_url(f"{live_server.url}/notifications/")
