@@ -29,6 +29,7 @@ from django.utils import dateformat, timezone
 
 from agents.choices import EventName, NotificationKind, Role
 from agents.models import Agent, Notification
+from agents.selectors import notification_list
 from agents.services.events import event_committed
 from clients.signals import listing_alerts_matched
 from realestate.formatting import money
@@ -60,8 +61,6 @@ def notification_mark_read(*, notification, user, now=None):
 
 def notifications_mark_all_read(*, user, now=None):
     """Mark every unread notification of ``user``'s feed read; returns how many were."""
-    from agents.selectors import notification_list
-
     now = now or timezone.now()
     return notification_list(user=user).filter(read_at__isnull=True).update(read_at=now)
 
@@ -444,19 +443,17 @@ def _price_change(event, listing):
 
 def _areas_match_sql():
     """SQL true when the agent ``a`` lists the city or the postal code among their areas."""
+    # An empty area never matches a listing without a postal code.
+    matches = "TRIM(area.value) <> '' AND UPPER(TRIM(area.value)) IN (%(city)s, %(postal_code)s)"
     if connection.vendor == "postgresql":
         elements = (
             "jsonb_array_elements_text(CASE WHEN jsonb_typeof(a.market_areas) = 'array' "
             "THEN a.market_areas ELSE '[]'::jsonb END)"
         )
-        return (
-            f"EXISTS (SELECT 1 FROM {elements} AS area(value) "
-            "WHERE UPPER(TRIM(area.value)) IN (%(city)s, %(postal_code)s))"
-        )
+        return f"EXISTS (SELECT 1 FROM {elements} AS area(value) WHERE {matches})"
     return (
         "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_type(a.market_areas) = 'array' "
-        "THEN a.market_areas ELSE '[]' END) AS area "
-        "WHERE UPPER(TRIM(area.value)) IN (%(city)s, %(postal_code)s))"
+        f"THEN a.market_areas ELSE '[]' END) AS area WHERE {matches})"
     )
 
 
