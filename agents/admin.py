@@ -2,11 +2,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.html import format_html
 
 from agents.choices import Role
 from agents.models import Agent, Brokerage, Notification, Office, Team
 from agents.selectors import agent_role_for_user
 from agents.services.people import agent_create, agent_set_role
+from properties.models import storage_url
 from realestate.admin import BrokerageScopedAdmin, ReadOnlyScopedAdmin
 from realestate.permissions import actor_for
 
@@ -15,12 +17,46 @@ from realestate.permissions import actor_for
 class BrokerageAdmin(BrokerageScopedAdmin):
     list_display = ["name", "slug", "license_number", "phone", "created_at"]
     search_fields = ["name", "slug", "license_number"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["created_at", "logo_preview"]
     prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "license_number", "phone", "email", "website"]}),
+        (
+            "Brand kit",
+            {
+                "fields": [
+                    "brand_logo",
+                    "logo_preview",
+                    "brand_primary_color",
+                    "brand_accent_color",
+                    "brand_font",
+                    "brand_disclaimer",
+                ],
+                "description": "What flyers, open-house sheets, social images, CMA reports and "
+                "email signatures wear.",
+            },
+        ),
+        ("Record", {"fields": ["created_at"]}),
+    ]
+
+    @admin.display(description="Logo preview")
+    def logo_preview(self, obj):
+        url = storage_url(obj.brand_logo.name) if obj and obj.brand_logo else ""
+        if not url:
+            return "No logo: materials show the drawn house mark."
+        return format_html(
+            '<img src="{}" alt="{} logo" width="120" height="120" class="brand-logo-preview">',
+            url,
+            obj.name,
+        )
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
         return fields if request.user.is_superuser else [*fields, "slug"]
+
+    def get_prepopulated_fields(self, request, obj=None):
+        # A read-only slug is not in the form: nothing to fill in from the name.
+        return super().get_prepopulated_fields(request, obj) if request.user.is_superuser else {}
 
 
 @admin.register(Office)
@@ -60,6 +96,7 @@ class AgentAdminForm(forms.ModelForm):
             "license_state",
             "license_expires",
             "mls_agent_id",
+            "title",
             "phone",
             "photo",
             "bio",
@@ -115,7 +152,10 @@ class AgentAdmin(BrokerageScopedAdmin):
             "Licence",
             {"fields": ["license_number", "license_state", "license_expires", "mls_agent_id"]},
         ),
-        ("Profile", {"fields": ["phone", "photo", "bio", "market_areas", "specialties"]}),
+        (
+            "Profile",
+            {"fields": ["title", "phone", "photo", "bio", "market_areas", "specialties"]},
+        ),
         ("Record", {"fields": ["created_at"]}),
     ]
 
@@ -198,3 +238,6 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
         "read_at",
         "emailed_at",
     ]
+
+
+from agents import webhook_admin  # noqa: E402, F401 - the webhook pages of the back office

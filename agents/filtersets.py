@@ -1,8 +1,16 @@
 import django_filters
 from django.db.models import F, Q
 
-from agents.choices import NotificationKind
-from agents.models import Agent, Notification, Office, Team
+from agents.choices import NotificationKind, WebhookDeliveryStatus
+from agents.models import (
+    Agent,
+    IncomingWebhookLog,
+    Notification,
+    Office,
+    Team,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from realestate.permissions import restrict
 
 
@@ -37,6 +45,33 @@ class AgentFilterSet(django_filters.FilterSet):
                 | Q(user__username__icontains=word)
             )
         return queryset.filter(condition)
+
+
+class WebhookDeliveryFilterSet(django_filters.FilterSet):
+    """Webhook delivery filters shared by the delivery log pages and the API."""
+
+    q = django_filters.CharFilter(method="filter_search", label="Search")
+    status = django_filters.ChoiceFilter(choices=WebhookDeliveryStatus.choices)
+    subscription = django_filters.ModelChoiceFilter(queryset=_visible(WebhookSubscription))
+    event_name = django_filters.CharFilter(label="Event")
+
+    class Meta:
+        model = WebhookDelivery
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(message_id__icontains=value) | Q(event_name__icontains=value))
+
+
+class IncomingWebhookLogFilterSet(django_filters.FilterSet):
+    """Filters of an incoming endpoint's request log."""
+
+    verified = django_filters.BooleanFilter(label="Signature held")
+    status_code = django_filters.NumberFilter(label="Answer")
+
+    class Meta:
+        model = IncomingWebhookLog
+        fields = []
 
 
 class NotificationFilterSet(django_filters.FilterSet):

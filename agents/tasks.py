@@ -1,4 +1,5 @@
-"""Background work of the brokerage: fanning out committed domain events, emailing alerts.
+"""Background work of the brokerage: fanning out committed domain events, sending webhooks,
+emailing alerts.
 
 Each task is thin and safe to run twice: its receivers are idempotent.
 """
@@ -12,6 +13,22 @@ def events_dispatch_task(*, event_ids):
     from agents.services.events import events_dispatch
 
     events_dispatch(event_ids=event_ids)
+
+
+@shared_task(acks_late=True)
+def webhook_delivery_send_task(*, delivery_id, lease=None):
+    """One attempt of a webhook delivery; a delivery someone else holds is left alone."""
+    from agents.services.webhooks import lease_parse, webhook_delivery_send
+
+    webhook_delivery_send(delivery_id=delivery_id, lease=lease_parse(lease))
+
+
+@shared_task(acks_late=True)
+def webhook_deliveries_due_task():
+    """Every minute: queue the webhook deliveries whose next attempt is due."""
+    from agents.services.webhooks import webhook_deliveries_queue_due
+
+    return webhook_deliveries_queue_due()
 
 
 @shared_task(acks_late=True)

@@ -1,7 +1,7 @@
 from django.urls import include, path
 
+from agents.views import brand, notifications, webhooks
 from agents.views import dashboards as views
-from agents.views import notifications
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
@@ -19,5 +19,9 @@ urlpatterns = [
         views.BrokerageExportView.as_view(),
         name="dashboard-brokerage-export",
     ),
+    path("webhooks/", include((webhooks.urlpatterns, "webhooks"))),
+    *webhooks.hook_urlpatterns,
+    path("brand/", brand.BrandKitView.as_view(), name="brand-kit"),
+    path("signature/", brand.SignatureView.as_view(), name="signature"),
     path("notifications/", include((notifications.urlpatterns, "notifications"))),
 ]

@@ -3,36 +3,13 @@ comparables, their map coordinates and the price recommendation."""
 
 import io
 from decimal import Decimal
+from xml.sax.saxutils import escape
 
 from properties.cma import recommended_price
+from properties.materials.brand import brand_for
+from properties.materials.marks import EHO_WORDING
+from properties.materials.pdf import draw_logo
 from realestate.formatting import money
-
-BRAND = "#1d5fa8"  # the brokerage brand colour of the app's stylesheet and logo
-BRAND_SOFT = "#e6effa"
-
-
-def _draw_logo(canvas, x, y, size, brand):
-    """The brokerage's house mark (the app logo) drawn as vectors."""
-    from reportlab.lib import colors
-
-    scale = size / 32
-    canvas.saveState()
-    canvas.setFillColor(colors.HexColor(brand))
-    canvas.roundRect(x, y, size, size, 7 * scale, stroke=0, fill=1)
-    canvas.setStrokeColor(colors.white)
-    canvas.setLineWidth(2.4 * scale)
-    path = canvas.beginPath()
-    path.moveTo(x + 7 * scale, y + (32 - 16.5) * scale)
-    path.lineTo(x + 16 * scale, y + (32 - 9) * scale)
-    path.lineTo(x + 25 * scale, y + (32 - 16.5) * scale)
-    canvas.drawPath(path, stroke=1, fill=0)
-    path = canvas.beginPath()
-    path.moveTo(x + 10 * scale, y + (32 - 15) * scale)
-    path.lineTo(x + 10 * scale, y + (32 - 23) * scale)
-    path.lineTo(x + 22 * scale, y + (32 - 23) * scale)
-    path.lineTo(x + 22 * scale, y + (32 - 15) * scale)
-    canvas.drawPath(path, stroke=1, fill=0)
-    canvas.restoreState()
 
 
 def cma_pdf(*, cma, agent):
@@ -43,12 +20,15 @@ def cma_pdf(*, cma, agent):
     from reportlab.lib.units import inch
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    brokerage = cma.brokerage
-    brand = colors.HexColor(BRAND)
+    kit = brand_for(cma.brokerage)
+    brand = colors.Color(*(channel / 255 for channel in kit.primary_rgb))
+    soft = colors.Color(*(channel / 255 for channel in kit.accent_soft_rgb))
+    on_brand = colors.Color(*(channel / 255 for channel in kit.on_primary_rgb))
     styles = getSampleStyleSheet()
-    heading = styles["Heading1"].clone("cma-heading", textColor=brand)
-    subheading = styles["Heading3"].clone("cma-subheading", textColor=brand)
-    small = styles["BodyText"].clone("cma-small", fontSize=8, leading=10)
+    body = styles["BodyText"].clone("cma-body", fontName=kit.font)
+    heading = styles["Heading1"].clone("cma-heading", textColor=brand, fontName=kit.font_bold)
+    subheading = styles["Heading3"].clone("cma-subheading", textColor=brand, fontName=kit.font_bold)
+    small = body.clone("cma-small", fontSize=8, leading=10)
     buffer = io.BytesIO()
     page = landscape(LETTER)
 
@@ -56,21 +36,19 @@ def cma_pdf(*, cma, agent):
         canvas.saveState()
         canvas.setFillColor(brand)
         canvas.rect(0, page[1] - 0.9 * inch, page[0], 0.9 * inch, stroke=0, fill=1)
-        _draw_logo(canvas, 0.5 * inch, page[1] - 0.75 * inch, 0.6 * inch, "#ffffff")
-        canvas.setFillColor(colors.white)
-        canvas.setFont("Helvetica-Bold", 16)
-        canvas.drawString(1.25 * inch, page[1] - 0.45 * inch, brokerage.name)
-        canvas.setFont("Helvetica", 9)
-        contact = " · ".join(
-            part for part in (brokerage.phone, brokerage.email, brokerage.website) if part
-        )
-        canvas.drawString(1.25 * inch, page[1] - 0.65 * inch, contact)
+        draw_logo(canvas, kit, 0.5 * inch, page[1] - 0.75 * inch, 0.6 * inch)
+        canvas.setFillColor(on_brand)
+        canvas.setFont(kit.font_bold, 16)
+        canvas.drawString(1.25 * inch, page[1] - 0.45 * inch, kit.name)
+        canvas.setFont(kit.font, 9)
+        canvas.drawString(1.25 * inch, page[1] - 0.65 * inch, kit.contact_line)
         canvas.setFillColor(colors.grey)
-        canvas.setFont("Helvetica", 8)
+        canvas.setFont(kit.font, 8)
         canvas.drawString(
             0.5 * inch,
             0.4 * inch,
-            f"Comparative market analysis as of {cma.as_of:%B %d, %Y} · page {doc.page}",
+            f"Comparative market analysis as of {cma.as_of:%B %d, %Y} · page {doc.page}"
+            f" · {EHO_WORDING}",
         )
         canvas.restoreState()
 
@@ -83,7 +61,7 @@ def cma_pdf(*, cma, agent):
             + (f", {agent.user.email}" if getattr(agent, "user", None) else "")
             + (f" (licence {agent.license_number})" if getattr(agent, "license_number", "") else "")
             + f". As of {cma.as_of:%B %d, %Y}.",
-            styles["BodyText"],
+            body,
         ),
         Spacer(1, 8),
     ]
@@ -98,7 +76,8 @@ def cma_pdf(*, cma, agent):
             f"{cma.confidence}/100 ({cma.confidence_label})",
         ],
     ]
-    story.append(_table(summary, brand, Table, TableStyle, colors, header_size=9, size=12))
+    table_style = {"brand": brand, "soft": soft, "on_brand": on_brand, "kit": kit}
+    story.append(_table(summary, table_style, Table, TableStyle, colors, header_size=9, size=12))
     story.append(Spacer(1, 8))
     subject = cma.subject
     story.append(Paragraph("Subject", subheading))
@@ -145,7 +124,7 @@ def cma_pdf(*, cma, agent):
     story.append(
         _table(
             rows,
-            brand,
+            table_style,
             Table,
             TableStyle,
             colors,
@@ -175,6 +154,9 @@ def cma_pdf(*, cma, agent):
             small,
         )
     )
+    if kit.disclaimer:
+        story.append(Spacer(1, 6))
+        story.append(Paragraph(escape(kit.disclaimer).replace("\n", "<br/>"), small))
     doc = SimpleDocTemplate(
         buffer,
         pagesize=page,
@@ -194,18 +176,19 @@ def _signed(amount):
     return f"{'+' if value >= 0 else '−'}${abs(value):,.2f}"
 
 
-def _table(rows, brand, table_class, style_class, colors, *, header_size, size, widths=None):
+def _table(rows, style, table_class, style_class, colors, *, header_size, size, widths=None):
     table = table_class(rows, colWidths=widths, repeatRows=1)
     table.setStyle(
         style_class(
             [
-                ("BACKGROUND", (0, 0), (-1, 0), brand),
-                ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("BACKGROUND", (0, 0), (-1, 0), style["brand"]),
+                ("TEXTCOLOR", (0, 0), (-1, 0), style["on_brand"]),
+                ("FONTNAME", (0, 0), (-1, 0), style["kit"].font_bold),
+                ("FONTNAME", (0, 1), (-1, -1), style["kit"].font),
                 ("FONTSIZE", (0, 0), (-1, 0), header_size),
                 ("FONTSIZE", (0, 1), (-1, -1), size),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor(BRAND_SOFT)]),
+                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, style["soft"]]),
                 ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#c9d6e6")),
             ]
         )

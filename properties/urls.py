@@ -1,6 +1,6 @@
 from django.urls import path
 
-from properties import cma_views, market_views, views
+from properties import cma_views, market_views, materials_views, views
 
 app_name = "properties"
 urlpatterns = [
@@ -23,5 +23,24 @@ urlpatterns = [
         "<int:pk>/photos/<int:media_pk>/delete/",
         views.PhotoDeleteView.as_view(),
         name="photo-delete",
+    ),
+]
+
+urlpatterns += [
+    path("<int:pk>/materials/", materials_views.MaterialsView.as_view(), name="materials"),
+    path(
+        "<int:pk>/materials/flyer.pdf",
+        materials_views.FlyerView.as_view(),
+        name="materials-flyer",
+    ),
+    path(
+        "<int:pk>/materials/sign-in-sheet.pdf",
+        materials_views.SignInSheetView.as_view(),
+        name="materials-sign-in-sheet",
+    ),
+    path(
+        "<int:pk>/materials/social.png",
+        materials_views.SocialImageView.as_view(),
+        name="materials-social",
     ),
 ]

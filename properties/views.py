@@ -19,9 +19,11 @@ from compliance.services.mls import (
     mls_card_disclaimers,
 )
 from properties.choices import PropertySubType, PropertyType, StandardStatus
+from properties.descriptions import description_drafts
 from properties.exports import EXPORT_LIMIT, listings_export_csv
 from properties.filtersets import PropertyFilterSet
 from properties.forms import FEATURE_LIST_FIELDS, PhotoUploadForm, PropertyForm
+from properties.materials.listing import is_own_listing
 from properties.models import Property, PropertyMedia
 from properties.selectors import (
     property_cards,
@@ -117,6 +119,7 @@ class PropertyDetailView(ObjectDetailView):
         context["fair_housing"] = fair_housing_listing_review(listing=listing)
         context["is_broker"] = actor_for(self.request.user).is_broker
         context["override_form"] = FairHousingOverrideForm()
+        context["can_market"] = is_own_listing(listing)
         return context
 
 
@@ -146,6 +149,13 @@ class PropertyCreateView(PropertyFormView):
 
 class PropertyUpdateView(PropertyFormView):
     success_message = "Listing saved."
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Drafts to copy into the public remarks, from the facts as they are stored.
+        if is_own_listing(self.object):
+            context["description_drafts"] = description_drafts(listing=self.object)
+        return context
 
 
 class PropertyArchiveView(ObjectActionView):

@@ -4,12 +4,12 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenVerifyView
 
-from agents.api import notifications
+from agents.api import notifications, webhooks
 from agents.api.views import AgentViewSet, MeView
 from clients.api import intake, people, searches, showings
 from compliance.api import fair_housing, licences, privacy
 from mls.api.views import MLSProviderViewSet, SyncRunViewSet
-from properties.api import cma, market
+from properties.api import cma, market, materials
 from properties.api.views import PropertyViewSet
 from transactions.api import commissions, deals, documents
 
@@ -39,6 +39,8 @@ AREAS = (
     privacy,
     cma,
     market,
+    webhooks,
+    materials,
     notifications,
 )
 for area in AREAS:

@@ -206,6 +206,9 @@ LISTING_PHOTO_MAX_PIXELS = env.int("LISTING_PHOTO_MAX_PIXELS", default=50_000_00
 SHOWING_REMINDER_MINUTES = env.int("SHOWING_REMINDER_MINUTES", default=60)
 # Deal documents (contracts, disclosures): PDF or images up to this size, in private storage.
 DEAL_DOCUMENT_MAX_BYTES = env.int("DEAL_DOCUMENT_MAX_BYTES", default=25 * 1024 * 1024)
+# Outgoing webhooks go to public internet addresses only; a development setup that receives
+# them on its own machine or network turns this on.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 # Email (listing alerts, reminders): SMTP in production, e.g.
 # EMAIL_URL=smtp+tls://user:password@smtp.example.com:587; printed to the console on a laptop.
@@ -293,6 +296,8 @@ SPECTACULAR_SETTINGS = {
         "PartyRoleEnum": "transactions.choices.PartyRole",
         "StateEnum": "mls.choices.RunState",
         "FairHousingScanStateEnum": "compliance.models.fair_housing.ScanState",
+        "WebhookDeliveryStatusEnum": "agents.choices.WebhookDeliveryStatus",
+        "IncomingWebhookKindEnum": "agents.choices.IncomingWebhookKind",
     },
 }
 

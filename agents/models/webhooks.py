@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from agents.choices import IncomingWebhookKind, WebhookDeliveryStatus
@@ -34,6 +35,9 @@ class WebhookSubscription(models.Model):
 
     def __str__(self):
         return self.description or self.url
+
+    def get_absolute_url(self):
+        return reverse("webhooks:detail", args=[self.pk])
 
 
 @scoped(parent="subscription")
@@ -76,6 +80,9 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event_name} to {self.subscription_id} ({self.status})"
+
+    def get_absolute_url(self):
+        return reverse("webhooks:delivery", args=[self.pk])
 
 
 @scoped(parent="delivery")
@@ -129,6 +136,15 @@ class IncomingWebhook(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("webhooks:incoming-detail", args=[self.pk])
+
+    def get_hook_url(self):
+        """The path the other system posts to (a lead source's; delivery events have theirs)."""
+        if self.kind == IncomingWebhookKind.LEADS:
+            return reverse("lead-webhook", args=[self.token])
+        return ""
+
 
 @scoped(parent="webhook")
 class IncomingWebhookLog(models.Model):
@@ -145,6 +161,14 @@ class IncomingWebhookLog(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        constraints = [
+            # A message (its webhook-id) is taken in once: a sender's retry is not a new lead.
+            models.UniqueConstraint(
+                fields=["webhook", "message_id"],
+                condition=models.Q(status_code=201) & ~models.Q(message_id=""),
+                name="incoming_webhook_message_once",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.status_code} at {self.received_at:%Y-%m-%d %H:%M:%S}"

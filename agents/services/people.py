@@ -14,6 +14,11 @@ BROKER_ADMIN_PERMISSIONS = {
     ("agents", "team"): ("view", "add", "change", "delete"),
     ("agents", "agent"): ("view", "add", "change", "delete"),
     ("agents", "notification"): ("view",),
+    ("agents", "webhooksubscription"): ("view", "add", "change", "delete"),
+    ("agents", "webhookdelivery"): ("view",),
+    ("agents", "webhookattempt"): ("view",),
+    ("agents", "incomingwebhook"): ("view", "add", "change"),
+    ("agents", "incomingwebhooklog"): ("view",),
     ("properties", "property"): ("view", "add", "change"),
     ("properties", "propertymedia"): ("view", "change", "delete"),
     ("properties", "pricechange"): ("view",),
@@ -140,7 +145,7 @@ def agent_set_role(*, agent, role):
     return agent
 
 
-AGENT_SELF_EDITABLE = ("phone", "bio", "photo", "market_areas", "specialties")
+AGENT_SELF_EDITABLE = ("phone", "bio", "photo", "market_areas", "specialties", "title")
 
 
 @transaction.atomic

@@ -15,8 +15,8 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views import View
 
 from agents.filtersets import NotificationFilterSet
-from agents.forms.notifications import AlertSettingsForm
 from agents.models import Agent, Notification
+from agents.notification_forms import AlertSettingsForm
 from agents.selectors import notification_list, notification_unread_count, notifications_latest
 from agents.services.notifications import (
     agent_alert_settings_update,

@@ -195,8 +195,19 @@ def _clean_lead(data):
     return values
 
 
-def _lead_source(*, brokerage, name, intake_key):
-    """The source the lead names if the broker has it, else the key's, else "Website"."""
+def _lead_source(*, brokerage, name, intake_key, incoming_webhook=None):
+    """The source the lead names if the broker has it, else the key's, else "Website".
+
+    A lead source's own webhook endpoint records its leads under the endpoint's source (or
+    one named after the endpoint), whatever the lead says.
+    """
+    if incoming_webhook is not None:
+        if incoming_webhook.lead_source_id:
+            return incoming_webhook.lead_source
+        source, _ = LeadSource.objects.get_or_create(
+            brokerage=brokerage, name=incoming_webhook.name[:100]
+        )
+        return source
     if name:
         named = LeadSource.objects.filter(
             brokerage=brokerage, name__iexact=name, is_active=True
@@ -224,23 +235,35 @@ def _listing_of_interest(*, brokerage, reference):
 
 
 @transaction.atomic
-def lead_intake(*, brokerage, data, form_token=None, intake_key=None, now=None):
+def lead_intake(
+    *, brokerage, data, form_token=None, intake_key=None, incoming_webhook=None, now=None
+):
     """Take a lead sent by a website or a provider; returns (client, created).
 
-    The caller has checked the honeypot and the proof (form token or intake key); a form
-    token is checked again here and used up only when the lead is accepted.
+    The caller has checked the honeypot and the proof (form token, intake key, or the
+    signature of a lead source's ``incoming_webhook``); a form token is checked again here
+    and used up only when the lead is accepted.
     """
     from clients.services.routing import lead_route
 
     now = now or timezone.now()
-    if intake_key is None:
+    by_form = intake_key is None and incoming_webhook is None
+    if incoming_webhook is not None:
+        if incoming_webhook.brokerage_id != brokerage.pk or not incoming_webhook.is_active:
+            raise ValidationError("This webhook is not valid for this brokerage.")
+    elif intake_key is None:
         intake_form_token_check(brokerage=brokerage, token=form_token, now=now)
     elif intake_key.brokerage_id != brokerage.pk or intake_key.is_revoked:
         raise ValidationError("This intake key is not valid for this brokerage.")
     values = _clean_lead(data)
-    if intake_key is None and not _form_token_use(form_token):
+    if by_form and not _form_token_use(form_token):
         raise _form_token_error("This form was already sent.", "used")
-    source = _lead_source(brokerage=brokerage, name=values["source"], intake_key=intake_key)
+    source = _lead_source(
+        brokerage=brokerage,
+        name=values["source"],
+        intake_key=intake_key,
+        incoming_webhook=incoming_webhook,
+    )
     listing = _listing_of_interest(brokerage=brokerage, reference=values["listing"])
     client = client_match(brokerage_id=brokerage.pk, email=values["email"], phone=values["phone"])
     created = client is None
@@ -278,6 +301,7 @@ def lead_intake(*, brokerage, data, form_token=None, intake_key=None, now=None):
             "listing": values["listing"],
             "preferred_contact_method": values["preferred_contact_method"],
             "intake_key": intake_key.pk if intake_key else None,
+            "incoming_webhook": incoming_webhook.pk if incoming_webhook else None,
             "sent": {
                 field: values[field]
                 for field in ("first_name", "last_name", "email", "phone")

@@ -1,5 +1,5 @@
-"""The product's fixed periodic jobs (clients, showings, deals, compliance, notifications),
-kept in django-celery-beat's schedule."""
+"""The product's fixed periodic jobs (clients, showings, deals, compliance, webhooks,
+notifications), kept in django-celery-beat's schedule."""
 
 import json
 
@@ -52,6 +52,11 @@ PERIODIC_JOBS = {
         "compliance.tasks.fair_housing_nightly_scan_task",
         {},
         {"crontab": ("30", "2", "*")},
+    ),
+    "Webhooks: send the deliveries due for a retry": (
+        "agents.tasks.webhook_deliveries_due_task",
+        {},
+        {"every": 1},
     ),
     "Privacy: anonymise closed-out clients past the retention period": (
         "compliance.tasks.retention_runs_task",

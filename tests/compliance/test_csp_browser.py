@@ -22,6 +22,10 @@ PAGES = [
     "/deals/pipeline/",
     "/compliance/audit/",
     "/compliance/audit/security/",
+    "/webhooks/",
+    "/webhooks/new/",
+    "/webhooks/dead/",
+    "/webhooks/incoming/new/",
     "/admin/",
     "/admin/properties/property/",
 ]

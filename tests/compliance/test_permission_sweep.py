@@ -41,6 +41,7 @@ from compliance.models.privacy import (
 )
 from properties.models import CMA
 from properties.services import media_add
+from tests.agents.webhook_world import build_webhook_world
 from tests.clients.test_intake_pond import make_pond_lead
 from tests.testing.factories import (
     image_bytes,
@@ -172,6 +173,14 @@ OBJECT_ROUTES = {
     "properties:cma-detail": lambda w: {"pk": w.cma.pk},
     "properties:cma-pdf": lambda w: {"pk": w.cma.pk},
     "cma-detail": lambda w: {"pk": w.cma.pk},
+    "properties:materials": lambda w: {"pk": w.listing.pk},
+    "properties:materials-flyer": lambda w: {"pk": w.listing.pk},
+    "properties:materials-sign-in-sheet": lambda w: {"pk": w.listing.pk},
+    "properties:materials-social": lambda w: {"pk": w.listing.pk},
+    "property-materials-flyer": lambda w: {"pk": w.listing.pk},
+    "property-materials-sign-in-sheet": lambda w: {"pk": w.listing.pk},
+    "property-materials-social": lambda w: {"pk": w.listing.pk},
+    "property-description-drafts": lambda w: {"pk": w.listing.pk},
     # Compliance
     "compliance:licence-detail": lambda w: {"pk": w.licence.pk},
     "compliance:fair-housing-run": lambda w: {"pk": w.scan_run.pk},
@@ -193,6 +202,22 @@ OBJECT_ROUTES = {
     "notifications:read": lambda w: {"pk": w.notification.pk},
     "notification-detail": lambda w: {"pk": w.notification.pk},
     "notification-read": lambda w: {"pk": w.notification.pk},
+    # Webhooks
+    "webhooks:detail": lambda w: {"pk": w.webhooks.subscription.pk},
+    "webhooks:edit": lambda w: {"pk": w.webhooks.subscription.pk},
+    "webhooks:delete": lambda w: {"pk": w.webhooks.subscription.pk},
+    "webhooks:test": lambda w: {"pk": w.webhooks.subscription.pk},
+    "webhooks:rotate-secret": lambda w: {"pk": w.webhooks.subscription.pk},
+    "webhooks:delivery": lambda w: {"pk": w.webhooks.dead.pk},
+    "webhooks:delivery-replay": lambda w: {"pk": w.webhooks.dead.pk},
+    "webhooks:incoming-detail": lambda w: {"pk": w.webhooks.incoming.pk},
+    "webhook-subscription-detail": lambda w: {"pk": w.webhooks.subscription.pk},
+    "webhook-subscription-test-send": lambda w: {"pk": w.webhooks.subscription.pk},
+    "webhook-subscription-rotate-secret": lambda w: {"pk": w.webhooks.subscription.pk},
+    "webhook-delivery-detail": lambda w: {"pk": w.webhooks.dead.pk},
+    "webhook-delivery-replay": lambda w: {"pk": w.webhooks.dead.pk},
+    "incoming-webhook-detail": lambda w: {"pk": w.webhooks.incoming.pk},
+    "incoming-webhook-log": lambda w: {"pk": w.webhooks.incoming.pk},
 }
 
 # Routes without an object of A in the URL: the caller's own lists, forms and reports.
@@ -297,6 +322,18 @@ OPEN_ROUTES = {
     "notification-read-all",
     "notification-unread-count",
     "me-alert-settings",
+    "webhooks:list",
+    "webhooks:create",
+    "webhooks:dead",
+    "webhooks:dead-replay",
+    "webhooks:incoming-create",
+    "webhook-subscription-list",
+    "webhook-delivery-list",
+    "webhook-delivery-replay-dead",
+    "incoming-webhook-list",
+    "brand-kit",
+    "signature",
+    "me-signature",
 }
 
 # Answered without signing in, with the reason; the kwargs are what a stranger could try.
@@ -326,6 +363,10 @@ PUBLIC_ROUTES = {
     "transactions:sign": (
         "a signer's link",
         lambda w: {"token": "guessed-signing-token-0123456789abcdef"},
+    ),
+    "lead-webhook": (
+        "a lead source's signed webhook: its token and a valid signature",
+        lambda w: {"token": uuid.uuid4()},
     ),
     "transactions:sign-document": (
         "the document behind a signer's link",
@@ -443,13 +484,15 @@ class World:
             url=self.listing.get_absolute_url(),
             dedupe_key=f"sweep:{MARK}",
         )
+        self.webhooks = build_webhook_world(self.brokerage, personas.broker.user, mark=MARK)
 
     def objects(self):
+        webhooks = [value for value in vars(self.webhooks).values() if hasattr(value, "pk")]
         return [
             value
             for name, value in vars(self).items()
             if hasattr(value, "pk") and name not in ("brokerage", "agent")
-        ]
+        ] + webhooks
 
     def snapshot(self):
         """Every stored value of every object of the world."""

@@ -448,6 +448,7 @@ def test_the_api_schema_documents_the_error_answers():
 CSRF_EXEMPT_PAGES = {
     "clients:intake-form": "brokerage websites post the lead form; a signed form token instead",
     "clients:unsubscribe": "mail programs' one-click unsubscribe; the URL's token is the proof",
+    "lead-webhook": "lead sources' servers post leads; a Standard Webhooks signature instead",
 }
 
 

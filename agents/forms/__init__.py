@@ -1,1 +1,0 @@
-"""Forms of the brokerage's pages, one module per area."""
