@@ -9,7 +9,7 @@ class AgentsConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from agents import receivers  # noqa: F401 - connects the webhook deliveries to events
+        from agents import receivers  # noqa: F401 - connects webhooks and notifications to events
         from agents.models import (
             Agent,
             Brokerage,
@@ -18,7 +18,6 @@ class AgentsConfig(AppConfig):
             Team,
             WebhookSubscription,
         )
-        from agents.services import notifications  # noqa: F401 - connects its receivers
 
         for model in (Brokerage, Office, Team, Agent):
             auditlog.register(model)

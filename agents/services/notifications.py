@@ -1,11 +1,11 @@
 """People's notification feeds: the activity that concerns them, price drops in their areas and
 new matches for their buyers, emailed in batches to those who want their alerts by email.
 
-Notifications are written by receivers: of :data:`agents.services.events.event_committed` (one
-notification per person an event concerns, never its actor) and of
-:data:`clients.signals.listing_alerts_matched` (a buyer's saved search found a listing). Each
-notification has a ``dedupe_key`` unique per recipient, so that a receiver called again (a
-retried task) adds nothing.
+Notifications are written when an event commits (:func:`event_notify`: one notification per
+person the event concerns, never its actor) and when buyers' saved searches found listings
+(:func:`buyer_match_alerts_create`); ``agents.receivers`` connects both. Each notification has a
+``dedupe_key`` unique per recipient, so that a receiver called again (a retried task) adds
+nothing.
 """
 
 import logging
@@ -22,7 +22,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import Q
-from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -30,8 +29,6 @@ from django.utils import dateformat, timezone
 from agents.choices import EventName, NotificationKind, Role
 from agents.models import Agent, Notification
 from agents.selectors import notification_list
-from agents.services.events import event_committed
-from clients.signals import listing_alerts_matched
 from realestate.formatting import money
 
 logger = logging.getLogger(__name__)
@@ -516,16 +513,6 @@ def price_drop_alerts_create(*, event, listing, old_price, new_price):
         return max(cursor.rowcount, 0)
 
 
-@receiver(event_committed, dispatch_uid="agents.notifications.event_committed")
-def _on_event_committed(sender, event, **kwargs):
-    # A receiver that fails must not keep the webhooks and the other receivers from the
-    # event: its failure is logged, and the event is in the log to notify again by hand.
-    try:
-        event_notify(event=event)
-    except Exception:
-        logger.exception("notifications of event %s (%s) not written", event.pk, event.name)
-
-
 # ---------------------------------------------------------------------------------------------
 # New matches for an agent's buyers
 
@@ -594,15 +581,6 @@ def buyer_match_alerts_create(*, after_id):
         notifications.values(), ignore_conflicts=True, batch_size=500
     )
     return len(created)
-
-
-@receiver(listing_alerts_matched, dispatch_uid="agents.notifications.listing_alerts_matched")
-def _on_listing_alerts_matched(sender, after_id, **kwargs):
-    # The clients' alerts are sent whatever happens here: a failure is logged, not raised.
-    try:
-        buyer_match_alerts_create(after_id=after_id)
-    except Exception:
-        logger.exception("buyer match notifications after alert %s not written", after_id)
 
 
 # ---------------------------------------------------------------------------------------------
