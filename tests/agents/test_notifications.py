@@ -227,6 +227,24 @@ def test_a_failed_sync_and_a_violation_notify_the_brokers_of_the_brokerage_only(
     assert not Notification.objects.filter(recipient=other_broker.user).exists()
 
 
+def test_a_failed_sync_run_tells_the_brokers_its_feed_and_its_message(personas):
+    from tests.testing.factories import make_sync_run
+
+    run = make_sync_run(
+        make_mls_provider(personas.brokerage, name="Bright MLS"),
+        state="failed",
+        message="The feed answered 503",
+    )
+    record(EventName.SYNC_FAILED, brokerage=personas.brokerage, subject=run)
+    notification = Notification.objects.get()
+    assert notification.recipient == personas.broker.user
+    assert (notification.title, notification.body) == (
+        "MLS sync failed: Bright MLS",
+        "The feed answered 503",
+    )
+    assert notification.url == "/mls/"
+
+
 def test_events_never_reach_another_brokerage(personas):
     listing = make_listing(personas.stranger.user)
     # An event of brokerage A naming brokerage B's listing (a mistake) tells nobody.
