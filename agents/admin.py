@@ -5,11 +5,11 @@ from django.db import transaction
 from django.utils.html import format_html
 
 from agents.choices import Role
-from agents.models import Agent, Brokerage, Office, Team
+from agents.models import Agent, Brokerage, Notification, Office, Team
 from agents.selectors import agent_role_for_user
 from agents.services.people import agent_create, agent_set_role
 from properties.models import storage_url
-from realestate.admin import BrokerageScopedAdmin
+from realestate.admin import BrokerageScopedAdmin, ReadOnlyScopedAdmin
 from realestate.permissions import actor_for
 
 
@@ -214,6 +214,30 @@ class AgentAdmin(BrokerageScopedAdmin):
     @admin.action(description="Make selected people brokers (admin access)")
     def make_broker(self, request, queryset):
         self._set_role(request, queryset, Role.BROKER)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyScopedAdmin):
+    """Who was told what, when they read it and whether it was emailed."""
+
+    list_display = ["title", "recipient", "kind", "created_at", "read_at", "emailed_at"]
+    list_filter = ["brokerage", "kind", ("read_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["recipient"]
+    search_fields = ["title", "recipient__username", "recipient__email", "dedupe_key"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "recipient",
+        "brokerage",
+        "kind",
+        "event",
+        "title",
+        "body",
+        "url",
+        "dedupe_key",
+        "created_at",
+        "read_at",
+        "emailed_at",
+    ]
 
 
 from agents import webhook_admin  # noqa: E402, F401 - the webhook pages of the back office

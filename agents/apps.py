@@ -9,7 +9,7 @@ class AgentsConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from agents import receivers  # noqa: F401 - connects the webhook deliveries to events
+        from agents import receivers  # noqa: F401 - connects webhooks and notifications to events
         from agents.models import (
             Agent,
             Brokerage,

@@ -1,10 +1,11 @@
 import django_filters
-from django.db.models import Q
+from django.db.models import F, Q
 
-from agents.choices import WebhookDeliveryStatus
+from agents.choices import NotificationKind, WebhookDeliveryStatus
 from agents.models import (
     Agent,
     IncomingWebhookLog,
+    Notification,
     Office,
     Team,
     WebhookDelivery,
@@ -71,3 +72,28 @@ class IncomingWebhookLogFilterSet(django_filters.FilterSet):
     class Meta:
         model = IncomingWebhookLog
         fields = []
+
+
+class NotificationFilterSet(django_filters.FilterSet):
+    """Filters of a person's notification feed, shared by the page and the API."""
+
+    unread = django_filters.BooleanFilter(
+        field_name="read_at", lookup_expr="isnull", label="Unread only"
+    )
+    kind = django_filters.ChoiceFilter(choices=NotificationKind.choices, empty_label="Any")
+    sort = django_filters.ChoiceFilter(
+        choices=(("newest", "Newest first"), ("unread", "Unread first")),
+        empty_label=None,
+        label="Order",
+        method="order",
+    )
+
+    class Meta:
+        model = Notification
+        fields = []
+
+    def order(self, queryset, name, value):
+        if value == "unread":
+            # NULL read times first on both databases, then the newest.
+            return queryset.order_by(F("read_at").desc(nulls_first=True), "-created_at", "-pk")
+        return queryset.order_by("-created_at", "-pk")

@@ -2,7 +2,8 @@ from django.contrib.auth.models import Group
 from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
 
 from agents.choices import ROLE_PRECEDENCE, Role
-from agents.models import Agent
+from agents.models import Agent, Notification
+from realestate.permissions import restrict
 
 # Rank of each role group's name: the lowest rank is the role a person acts with.
 _ROLE_RANK = Case(
@@ -39,3 +40,25 @@ def agent_cards():
     return Agent.objects.select_related("user", "office", "team", "brokerage").order_by(
         "user__last_name", "user__first_name", "pk"
     )
+
+
+# How many of the newest notifications the top bar's bell shows.
+BELL_SIZE = 5
+
+
+def notification_list(*, user):
+    """The notifications of ``user``'s own feed, newest first: never anyone else's, whatever a
+    broker may see of the brokerage."""
+    if user is None or not user.is_authenticated:
+        return Notification.objects.none()
+    return restrict(Notification.objects.all(), user).filter(recipient=user)
+
+
+def notification_unread_count(*, user):
+    """How many notifications of ``user``'s feed are unread."""
+    return notification_list(user=user).filter(read_at__isnull=True).count()
+
+
+def notifications_latest(*, user):
+    """The newest notifications of ``user``'s feed, for the top bar's bell."""
+    return list(notification_list(user=user).order_by("-created_at", "-pk")[:BELL_SIZE])

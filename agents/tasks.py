@@ -1,4 +1,5 @@
-"""Background work of the brokerage: fanning out committed domain events, sending webhooks.
+"""Background work of the brokerage: fanning out committed domain events, sending webhooks,
+emailing alerts.
 
 Each task is thin and safe to run twice: its receivers are idempotent.
 """
@@ -28,3 +29,11 @@ def webhook_deliveries_due_task():
     from agents.services.webhooks import webhook_deliveries_queue_due
 
     return webhook_deliveries_queue_due()
+
+
+@shared_task(acks_late=True)
+def notifications_email_task():
+    """Email agents their new price drop and buyer match alerts, one email a person."""
+    from agents.services.notifications import notifications_email_send
+
+    return notifications_email_send()

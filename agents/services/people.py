@@ -13,6 +13,7 @@ BROKER_ADMIN_PERMISSIONS = {
     ("agents", "office"): ("view", "add", "change", "delete"),
     ("agents", "team"): ("view", "add", "change", "delete"),
     ("agents", "agent"): ("view", "add", "change", "delete"),
+    ("agents", "notification"): ("view",),
     ("agents", "webhooksubscription"): ("view", "add", "change", "delete"),
     ("agents", "webhookdelivery"): ("view",),
     ("agents", "webhookattempt"): ("view",),

@@ -1,1 +1,2 @@
-"""Pages of the brokerage: dashboards (``dashboards``), and one module per further area."""
+"""Pages of the brokerage: dashboards (``dashboards``), the notification feed
+(``notifications``), and one module per further area."""

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import OperationalError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -32,6 +32,7 @@ from django.utils import timezone
 from clients.choices import ActivityKind, AlertEvent, AlertFrequency, Channel
 from clients.models import AlertScan, ListingAlert, SavedSearch
 from clients.services.people import activity_log, client_score_refresh
+from clients.signals import listing_alerts_matched
 from compliance.models.privacy import ConsentSource, ConsentStatus, ContactPurpose
 from compliance.services.consent import consent_record, contact_allowed, contact_allowed_q
 from properties.choices import ON_MARKET_STATUSES, PropertySubType, PropertyType, StandardStatus
@@ -416,6 +417,8 @@ def listing_alerts_match(*, now=None):
     if cut is None:
         return 0
     matched = 0
+    # Every alert this run adds gets a higher id: listeners read the new ones from here.
+    newest_before = ListingAlert.objects.aggregate(newest=Max("pk"))["newest"] or 0
     while scan.last_price_change_id < cut[0] or scan.last_status_change_id < cut[1]:
         price_from, status_from = scan.last_price_change_id, scan.last_status_change_id
         # Never backwards: another matcher may have read further than this run's cut.
@@ -434,6 +437,10 @@ def listing_alerts_match(*, now=None):
                     now=now,
                 )
         scan.refresh_from_db()
+    if matched:
+        transaction.on_commit(
+            lambda: listing_alerts_matched.send(sender=ListingAlert, after_id=newest_before)
+        )
     return matched
 
 

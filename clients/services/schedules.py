@@ -1,5 +1,5 @@
-"""The product's fixed periodic jobs (clients, showings, deals, compliance, webhooks), kept in
-django-celery-beat's schedule."""
+"""The product's fixed periodic jobs (clients, showings, deals, compliance, webhooks,
+notifications), kept in django-celery-beat's schedule."""
 
 import json
 
@@ -29,6 +29,11 @@ PERIODIC_JOBS = {
     ),
     "Outreach: send due campaign steps": ("clients.tasks.outreach_run_task", {}, {"every": 1}),
     "Showings: reminders": ("clients.tasks.showing_reminders_task", {}, {"every": 5}),
+    "Notifications: email agents their alerts": (
+        "agents.tasks.notifications_email_task",
+        {},
+        {"every": 5},
+    ),
     "Deals: milestone reminders": (
         "transactions.tasks.milestone_reminders_task",
         {},

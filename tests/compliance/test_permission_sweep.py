@@ -26,6 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from agents.models import Notification
 from clients.choices import AlertFrequency
 from clients.models import OutreachAttempt, Showing
 from clients.services.alerts import saved_search_create
@@ -224,6 +225,10 @@ OBJECT_ROUTES = {
     "client-erase": lambda w: {"pk": w.client.pk},
     "do-not-contact-detail": lambda w: {"pk": w.dnc_entry.pk},
     "retention-run-detail": lambda w: {"pk": w.retention_run.pk},
+    # Notifications
+    "notifications:read": lambda w: {"pk": w.notification.pk},
+    "notification-detail": lambda w: {"pk": w.notification.pk},
+    "notification-read": lambda w: {"pk": w.notification.pk},
     # Webhooks
     "webhooks:detail": lambda w: {"pk": w.webhooks.subscription.pk},
     "webhooks:edit": lambda w: {"pk": w.webhooks.subscription.pk},
@@ -346,6 +351,15 @@ OPEN_ROUTES = {
     "api-root",
     "api-schema",
     "api-docs",
+    "notifications:list",
+    "notifications:read-all",
+    "notifications:bell",
+    "notifications:unread-count",
+    "notifications:settings",
+    "notification-list",
+    "notification-read-all",
+    "notification-unread-count",
+    "me-alert-settings",
     "webhooks:list",
     "webhooks:create",
     "webhooks:dead",
@@ -508,6 +522,14 @@ class World:
             cutoff=timezone.now(),
         )
         self.run = make_sync_run(self.provider)
+        self.notification = Notification.objects.create(
+            recipient=user,
+            brokerage=self.brokerage,
+            title=MARK,
+            body=MARK,
+            url=self.listing.get_absolute_url(),
+            dedupe_key=f"sweep:{MARK}",
+        )
         self.webhooks = build_webhook_world(self.brokerage, personas.broker.user, mark=MARK)
         self.template = template_create(
             data={"name": MARK, "channel": "email", "subject": MARK, "body": MARK}, actor=user
