@@ -140,10 +140,10 @@ class IncomingWebhook(models.Model):
         return reverse("webhooks:incoming-detail", args=[self.pk])
 
     def get_hook_url(self):
-        """The path the other system posts to (a lead source's; delivery events have theirs)."""
+        """The path the other system posts to: a lead source's, or an email/text provider's."""
         if self.kind == IncomingWebhookKind.LEADS:
             return reverse("lead-webhook", args=[self.token])
-        return ""
+        return reverse("outreach-delivery-events", args=[self.token])
 
 
 @scoped(parent="webhook")

@@ -623,3 +623,16 @@ def test_a_lead_racing_its_copy_is_answered_as_a_duplicate(client, lead_hook, mo
     response = post_lead(client, lead_hook, LEAD, message_id="msg_race")
     assert response.status_code == 200 and response.json()["status"] == "duplicate"
     assert not Client.objects.exists()
+
+
+def test_each_incoming_endpoint_kind_names_the_path_its_system_posts_to(personas):
+    from agents.services.incoming import incoming_webhook_create
+
+    leads = incoming_webhook_create(
+        brokerage=personas.brokerage, name="Portal", kind=IncomingWebhookKind.LEADS
+    )
+    deliveries = incoming_webhook_create(
+        brokerage=personas.brokerage, name="Mail", kind=IncomingWebhookKind.DELIVERY_EVENTS
+    )
+    assert leads.get_hook_url() == f"/hooks/leads/{leads.token}/"
+    assert deliveries.get_hook_url() == f"/hooks/outreach/{deliveries.token}/"
