@@ -4,10 +4,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from agents.choices import Role
-from agents.models import Agent, Brokerage, Office, Team
+from agents.models import Agent, Brokerage, Event, Office, Team
 from agents.selectors import agent_role_for_user
 from agents.services.people import agent_create, agent_set_role
-from realestate.admin import BrokerageScopedAdmin
+from realestate.admin import BrokerageScopedAdmin, ReadOnlyScopedAdmin
 from realestate.permissions import actor_for
 
 
@@ -174,3 +174,25 @@ class AgentAdmin(BrokerageScopedAdmin):
     @admin.action(description="Make selected people brokers (admin access)")
     def make_broker(self, request, queryset):
         self._set_role(request, queryset, Role.BROKER)
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyScopedAdmin):
+    """The domain event log, read-only: what changed, when and by whom."""
+
+    list_display = ["occurred_at", "name", "subject_type", "subject_id", "actor", "brokerage"]
+    list_filter = ["name", "subject_type", "occurred_at", "brokerage"]
+    list_select_related = ["actor", "subject_type", "brokerage"]
+    search_fields = ["=subject_id", "=uid", "actor__username", "actor__last_name"]
+    date_hierarchy = "occurred_at"
+    readonly_fields = [
+        "uid",
+        "brokerage",
+        "name",
+        "occurred_at",
+        "actor",
+        "subject_type",
+        "subject_id",
+        "payload",
+    ]
+    fields = readonly_fields

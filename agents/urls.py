@@ -1,6 +1,7 @@
 from django.urls import path
 
 from agents.views import dashboards as views
+from agents.views import events
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
@@ -18,4 +19,5 @@ urlpatterns = [
         views.BrokerageExportView.as_view(),
         name="dashboard-brokerage-export",
     ),
+    *events.urlpatterns,
 ]

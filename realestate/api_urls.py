@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenVerifyView
 
+from agents.api import events
 from agents.api.views import AgentViewSet, MeView
 from clients.api import intake, people, searches, showings
 from compliance.api import fair_housing, licences, privacy
@@ -38,6 +39,7 @@ AREAS = (
     privacy,
     cma,
     market,
+    events,
 )
 for area in AREAS:
     area.register(router)

@@ -13,6 +13,7 @@ BROKER_ADMIN_PERMISSIONS = {
     ("agents", "office"): ("view", "add", "change", "delete"),
     ("agents", "team"): ("view", "add", "change", "delete"),
     ("agents", "agent"): ("view", "add", "change", "delete"),
+    ("agents", "event"): ("view",),
     ("properties", "property"): ("view", "add", "change"),
     ("properties", "propertymedia"): ("view", "change", "delete"),
     ("properties", "pricechange"): ("view",),

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from agents.choices import EventName
@@ -390,3 +391,205 @@ def test_an_mls_export_over_the_limit_is_a_compliance_violation(personas):
     assert (event.payload["exported"], event.payload["threshold"]) == (5, 1)
     assert event.actor == personas.agent.user
     assert subject_of(event) == (type(alert), str(alert.pk))
+
+
+# ---------- the event log page, the API and the back office ----------
+
+PAGE = reverse("dashboard-activity")
+API_LIST = reverse("event-list")
+
+
+@pytest.fixture
+def logged(personas):
+    """Events of brokerage A caused by the agent, by the broker and by the system (a sync),
+    and one of brokerage B."""
+    return {
+        "agent": make_listing(personas.agent.user, street_name="Agentway"),
+        "broker": make_client(personas.broker.user, first_name="Brokerly", last_name="Client"),
+        "system": event_record(
+            brokerage=personas.brokerage,
+            name=EventName.SYNC_COMPLETED,
+            payload={"provider": "Systemfeed MLS", "created": 3, "updated": 1},
+        ),
+        "stranger": make_listing(personas.stranger.user, street_name="Strangerway"),
+    }
+
+
+def page_text(browser, **query):
+    response = browser.get(PAGE, query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_broker_reads_every_event_of_the_brokerage_and_nothing_of_another(client_for, logged):
+    text = page_text(client_for("broker"))
+    assert "Agentway" in text and "Brokerly Client" in text and "Systemfeed MLS" in text
+    assert "Strangerway" not in text
+    assert f'href="{reverse("properties:detail", args=[logged["agent"].pk])}"' in text
+
+
+@pytest.mark.parametrize(
+    ("name", "sees"),
+    [
+        ("agent", {"Agentway"}),
+        ("colleague", set()),
+        ("viewer", set()),
+        ("assistant", set()),
+        ("stranger", {"Strangerway"}),
+    ],
+)
+def test_others_read_only_the_events_they_caused(client_for, logged, name, sees):
+    text = page_text(client_for(name))
+    shown = {word for word in ("Agentway", "Brokerly", "Systemfeed", "Strangerway") if word in text}
+    assert shown == sees
+
+
+def test_anonymous_is_sent_to_sign_in(client_for, logged):
+    response = client_for("anonymous").get(PAGE)
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_the_page_filters_by_event_subject_and_date(client_for, personas, logged):
+    browser = client_for("broker")
+    text = page_text(browser, name=EventName.CLIENT_CREATED)
+    assert "Brokerly" in text and "Agentway" not in text
+    text = page_text(browser, subject_type="properties.property")
+    assert "Agentway" in text and "Brokerly" not in text and "Systemfeed" not in text
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    text = page_text(browser, occurred_after=tomorrow)
+    assert "Agentway" not in text and "No events match" in text
+
+
+def test_an_empty_log_says_what_fills_it(client_for, personas):
+    assert "Nothing has happened yet" in page_text(client_for("colleague"))
+
+
+def test_the_user_menu_links_to_the_log(client_for, personas):
+    assert f'href="{PAGE}"' in client_for("agent").get(reverse("dashboard")).content.decode()
+
+
+def test_the_page_costs_the_same_queries_for_more_events(
+    client_for, personas, logged, django_assert_num_queries
+):
+    browser = client_for("broker")
+    browser.get(PAGE)
+    with django_assert_num_queries(5) as first:
+        browser.get(PAGE)
+    for _ in range(3):
+        make_client(personas.agent.user)
+        make_listing(personas.colleague.user)
+    with django_assert_num_queries(len(first.captured_queries)):
+        browser.get(PAGE)
+
+
+def api_names(response):
+    assert response.status_code == 200, response.content
+    return sorted(row["name"] for row in response.json()["results"])
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("broker", ["client.created", "listing.created", "mls.sync.completed"]),
+        ("agent", ["listing.created"]),
+        ("colleague", []),
+        ("stranger", ["listing.created"]),
+    ],
+)
+def test_the_api_lists_what_each_persona_may_see(api_for, logged, name, expected):
+    response = api_for(name).get(API_LIST)
+    assert api_names(response) == expected
+    if name == "stranger":
+        row = response.json()["results"][0]
+        assert row["payload"]["listing_id"] == logged["stranger"].pk
+
+
+def test_the_api_row_carries_the_event_and_its_subject(api_for, personas, logged):
+    event = Event.objects.get(name=EventName.LISTING_CREATED, brokerage=personas.brokerage)
+    response = api_for("agent").get(reverse("event-detail", args=[event.pk]))
+    assert response.status_code == 200
+    row = response.json()
+    assert row["name"] == "listing.created"
+    assert row["name_label"] == "Listing created"
+    assert row["subject_type"] == "properties.property"
+    assert row["subject_id"] == str(logged["agent"].pk)
+    assert row["actor"] == personas.agent.user.pk
+    assert row["uid"] == str(event.uid)
+    assert row["payload"]["address"] == logged["agent"].address_line
+
+
+@pytest.mark.parametrize(("name", "status"), [("colleague", 404), ("stranger", 404)])
+def test_another_persons_event_is_not_found(api_for, personas, logged, name, status):
+    event = Event.objects.get(name=EventName.LISTING_CREATED, brokerage=personas.brokerage)
+    assert api_for(name).get(reverse("event-detail", args=[event.pk])).status_code == status
+
+
+def test_the_api_is_read_only_and_closed_to_anonymous(api_for, personas, logged):
+    event = Event.objects.get(name=EventName.LISTING_CREATED, brokerage=personas.brokerage)
+    detail = reverse("event-detail", args=[event.pk])
+    assert api_for("anonymous").get(API_LIST).status_code == 401
+    broker = api_for("broker")
+    assert broker.post(API_LIST, {"name": "listing.created"}, format="json").status_code == 405
+    assert broker.delete(detail).status_code == 405
+    assert broker.patch(detail, {"payload": {}}, format="json").status_code == 405
+    assert Event.objects.filter(pk=event.pk, payload__listing_id=logged["agent"].pk).exists()
+
+
+def test_the_api_shares_the_page_filters(api_for, logged):
+    broker = api_for("broker")
+    assert api_names(broker.get(API_LIST, {"name": "client.created"})) == ["client.created"]
+    assert api_names(broker.get(API_LIST, {"subject_type": "properties.property"})) == [
+        "listing.created"
+    ]
+    listing_id = str(logged["agent"].pk)
+    assert api_names(
+        broker.get(API_LIST, {"subject_type": "properties.property", "subject_id": listing_id})
+    ) == ["listing.created"]
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    assert api_names(broker.get(API_LIST, {"occurred_after": tomorrow})) == []
+    assert broker.get(API_LIST, {"name": "no.such"}).status_code == 400
+
+
+def test_the_api_pages_with_a_cursor_newest_first(api_for, personas):
+    for n in range(5):
+        make_client(personas.agent.user, first_name=f"Paged{n}")
+    browser = api_for("agent")
+    first = browser.get(API_LIST, {"page_size": 3}).json()
+    second = browser.get(first["next"]).json()
+    names = [row["payload"]["name"].split()[0] for row in first["results"] + second["results"]]
+    assert names == ["Paged4", "Paged3", "Paged2", "Paged1", "Paged0"]
+    assert second["next"] is None
+
+
+def test_the_api_list_costs_the_same_queries_for_more_events(
+    api_for, personas, logged, django_assert_num_queries
+):
+    browser = api_for("broker")
+    browser.get(API_LIST)
+    # One: the page of events with their actors and subject types (a cursor needs no count).
+    with django_assert_num_queries(1) as first:
+        browser.get(API_LIST)
+    for _ in range(3):
+        make_client(personas.agent.user)
+        make_listing(personas.colleague.user)
+    with django_assert_num_queries(len(first.captured_queries)):
+        browser.get(API_LIST)
+
+
+def test_the_back_office_shows_the_brokers_events_read_only(client_for, personas, logged):
+    browser = client_for("broker")
+    response = browser.get(reverse("admin:agents_event_changelist"))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "listing.created" in text and "mls.sync.completed" in text
+    theirs = Event.objects.get(brokerage=personas.other_brokerage)
+    assert theirs.pk not in [row.pk for row in response.context["cl"].result_list]
+    assert browser.get(reverse("admin:agents_event_add")).status_code == 403
+    ours = Event.objects.filter(brokerage=personas.brokerage).first()
+    change = browser.post(reverse("admin:agents_event_change", args=[ours.pk]), {"name": "x"})
+    assert change.status_code in (200, 403)
+    ours.refresh_from_db()
+    assert ours.name != "x"
+    stranger_url = reverse("admin:agents_event_change", args=[theirs.pk])
+    assert browser.get(stranger_url).status_code in (302, 404)

@@ -26,6 +26,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from agents.choices import EventName
+from agents.services.events import event_record
 from clients.choices import AlertFrequency
 from clients.models import Showing
 from clients.services.alerts import saved_search_create
@@ -188,6 +190,8 @@ OBJECT_ROUTES = {
     "client-erase": lambda w: {"pk": w.client.pk},
     "do-not-contact-detail": lambda w: {"pk": w.dnc_entry.pk},
     "retention-run-detail": lambda w: {"pk": w.retention_run.pk},
+    # Event log
+    "event-detail": lambda w: {"pk": w.event.pk},
 }
 
 # Routes without an object of A in the URL: the caller's own lists, forms and reports.
@@ -197,6 +201,8 @@ OPEN_ROUTES = {
     "dashboard-performance-export",
     "dashboard-brokerage",
     "dashboard-brokerage-export",
+    "dashboard-activity",
+    "event-list",
     "properties:list",
     "properties:create",
     "clients:list",
@@ -421,6 +427,13 @@ class World:
             cutoff=timezone.now(),
         )
         self.run = make_sync_run(self.provider)
+        self.event = event_record(
+            brokerage=self.brokerage,
+            name=EventName.CLIENT_CREATED,
+            subject=self.client,
+            payload={"name": MARK},
+            actor=user,
+        )
 
     def objects(self):
         return [
