@@ -593,3 +593,11 @@ def test_the_back_office_shows_the_brokers_events_read_only(client_for, personas
     assert ours.name != "x"
     stranger_url = reverse("admin:agents_event_change", args=[theirs.pk])
     assert browser.get(stranger_url).status_code in (302, 404)
+
+
+def test_an_htmx_filter_request_gets_only_the_results(client_for, logged):
+    response = client_for("broker").get(
+        PAGE, {"name": EventName.SYNC_COMPLETED}, headers={"HX-Request": "true"}
+    )
+    text = response.content.decode()
+    assert "<html" not in text and "Systemfeed MLS" in text and "Agentway" not in text
