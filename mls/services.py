@@ -26,7 +26,7 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 
 from agents.choices import EventName
-from agents.services.events import event_build, event_record, events_record
+from agents.services.events import event_record, events_build, events_record
 from mls import signals
 from mls.choices import FINISHED_STATES, ProviderKind, RunKind, RunState
 from mls.models import MLSProvider, SyncError, SyncRun
@@ -47,7 +47,7 @@ from properties.models import PriceChange, Property, PropertyMedia, StatusChange
 from properties.reso import RESO_FIELDS
 from properties.services import (
     home_duplicates_refresh,
-    listing_change_events,
+    listing_change_payloads,
     listing_event_payload,
     media_cover,
     media_stored_names,
@@ -735,25 +735,33 @@ def _events_write(provider, ids, new_rows, changes):
 
     ``changes`` pairs each updated listing ``(stored, listing)`` with its written row.
     """
-    events = []
+    items = {name: [] for name in LISTING_EVENTS}
     for row in new_rows:
         row.pk = ids.get(row.listing_key)
         if row.pk is not None:
-            events.append(
-                event_build(
-                    brokerage=provider.brokerage_id,
-                    name=EventName.LISTING_CREATED,
-                    subject=row,
-                    payload=listing_event_payload(row),
-                )
-            )
+            items[EventName.LISTING_CREATED].append((row.pk, listing_event_payload(row)))
     for (stored, listing), row in changes:
         if listing.listing_key in ids:
             row.pk = stored.pk
-            events += listing_change_events(
+            payloads = listing_change_payloads(
                 row, old_price=stored.list_price, old_status=stored.standard_status
             )
-    events_record(events)
+            for name, payload in payloads.items():
+                items[name].append((row.pk, payload))
+    events_record(
+        event
+        for name, named in items.items()
+        for event in events_build(
+            brokerage=provider.brokerage_id, name=name, model=Property, items=named
+        )
+    )
+
+
+LISTING_EVENTS = (
+    EventName.LISTING_CREATED,
+    EventName.LISTING_PRICE_CHANGED,
+    EventName.LISTING_STATUS_CHANGED,
+)
 
 
 def _send_events(ids, created, updated):

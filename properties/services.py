@@ -212,35 +212,31 @@ def listing_event_payload(listing, **changes):
     return payload
 
 
-def listing_change_events(listing, *, old_price, old_status, actor=None):
-    """Unsaved ``listing.price_changed`` / ``listing.status_changed`` events for a listing
-    whose price or status moved from ``old_price`` / ``old_status`` (see ``events_record``)."""
-    events = []
+def listing_change_payloads(listing, *, old_price, old_status):
+    """``{event name: payload}`` of a listing whose price or status moved from ``old_price``
+    / ``old_status``: ``listing.price_changed``, ``listing.status_changed``, or neither."""
+    payloads = {}
     if listing.list_price != old_price:
-        events.append(
-            event_build(
-                brokerage=listing.brokerage_id,
-                name=EventName.LISTING_PRICE_CHANGED,
-                subject=listing,
-                payload=listing_event_payload(
-                    listing, old_price=old_price, new_price=listing.list_price
-                ),
-                actor=actor,
-            )
+        payloads[EventName.LISTING_PRICE_CHANGED] = listing_event_payload(
+            listing, old_price=old_price, new_price=listing.list_price
         )
     if listing.standard_status != old_status:
-        events.append(
-            event_build(
-                brokerage=listing.brokerage_id,
-                name=EventName.LISTING_STATUS_CHANGED,
-                subject=listing,
-                payload=listing_event_payload(
-                    listing, old_status=old_status, new_status=listing.standard_status
-                ),
-                actor=actor,
-            )
+        payloads[EventName.LISTING_STATUS_CHANGED] = listing_event_payload(
+            listing, old_status=old_status, new_status=listing.standard_status
         )
-    return events
+    return payloads
+
+
+def listing_change_events(listing, *, old_price, old_status, actor=None):
+    """Unsaved price and status change events of a listing (see ``listing_change_payloads``)."""
+    return [
+        event_build(
+            brokerage=listing.brokerage_id, name=name, subject=listing, payload=payload, actor=actor
+        )
+        for name, payload in listing_change_payloads(
+            listing, old_price=old_price, old_status=old_status
+        ).items()
+    ]
 
 
 def _record_change_events(listing, *, old_price, old_status, actor):

@@ -601,3 +601,30 @@ def test_an_htmx_filter_request_gets_only_the_results(client_for, logged):
     )
     text = response.content.decode()
     assert "<html" not in text and "Systemfeed MLS" in text and "Agentway" not in text
+
+
+def test_events_built_in_bulk_are_the_events_built_one_by_one(personas):
+    from agents.services.events import event_build, events_build, events_record
+
+    listing = make_listing(personas.agent.user)
+    Event.objects.all().delete()
+    payload = {"listing_id": listing.pk}
+    one = event_build(
+        brokerage=personas.brokerage,
+        name=EventName.LISTING_CREATED,
+        subject=listing,
+        payload=payload,
+    )
+    bulk = events_build(
+        brokerage=personas.brokerage,
+        name=EventName.LISTING_CREATED,
+        model=Property,
+        items=[(listing.pk, payload), (listing.pk, payload)],
+    )
+    events_record([one, *bulk])
+
+    fields = ("brokerage_id", "name", "actor_id", "subject_type_id", "subject_id", "payload")
+    stored = list(Event.objects.order_by("pk").values_list(*fields))
+    assert stored[0] == stored[1] == stored[2]
+    assert Event.objects.get(pk=bulk[0].pk).subject == listing
+    assert len({one.uid, *(event.uid for event in bulk)}) == 3
