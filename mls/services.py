@@ -26,7 +26,7 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 
 from agents.choices import EventName
-from agents.services.events import event_record, events_build, events_record
+from agents.services.events import event_record, events_build, events_dispatch_on_commit
 from mls import signals
 from mls.choices import FINISHED_STATES, ProviderKind, RunKind, RunState
 from mls.models import MLSProvider, SyncError, SyncRun
@@ -37,6 +37,7 @@ from mls.providers.csv import csv_upload_check
 from mls.providers.reso import parse_reso_timestamp
 from mls.writes import (
     commit_without_waiting,
+    events_insert,
     listings_stored,
     listings_write,
     rows_insert,
@@ -748,13 +749,14 @@ def _events_write(provider, ids, new_rows, changes):
             )
             for name, payload in payloads.items():
                 items[name].append((row.pk, payload))
-    events_record(
+    events = [
         event
         for name, named in items.items()
         for event in events_build(
             brokerage=provider.brokerage_id, name=name, model=Property, items=named
         )
-    )
+    ]
+    events_dispatch_on_commit(events_insert(events))
 
 
 LISTING_EVENTS = (

@@ -92,10 +92,22 @@ def events_record(events):
                 "pk", flat=True
             )
         )
+    events_dispatch_on_commit(event_ids)
+    return events
+
+
+def events_dispatch_on_commit(event_ids):
+    """Dispatch events written in the caller's transaction once it commits.
+
+    :func:`events_record` calls it; a writer of its own (the MLS sync streams a page's events
+    with ``COPY``) calls it with the ids it wrote.
+    """
+    if not event_ids:
+        return
     from agents.tasks import events_dispatch_task
 
+    event_ids = list(event_ids)
     transaction.on_commit(lambda: events_dispatch_task.delay(event_ids=event_ids))
-    return events
 
 
 def event_record(*, brokerage, name, subject=None, payload=None, actor=None, occurred_at=None):

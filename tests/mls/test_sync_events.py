@@ -132,3 +132,26 @@ def test_a_failed_run_writes_mls_sync_failed_and_keeps_the_pages_it_applied(prov
     assert event.subject == SyncRun.objects.get()
     assert not Event.objects.filter(name=EventName.SYNC_COMPLETED).exists()
     assert list(listing_events(EventName.LISTING_CREATED)) == ["K1"]
+
+
+def test_each_committed_page_dispatches_its_events_to_receivers(provider, monkeypatch):
+    from agents.services.events import event_committed
+    from realestate.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    received = []
+
+    def receiver(sender, event, **kwargs):
+        received.append(event)
+
+    event_committed.connect(receiver, dispatch_uid="test-sync-events")
+    try:
+        sync(provider, [record("K1"), record("K2")], [record("K3")])
+    finally:
+        event_committed.disconnect(dispatch_uid="test-sync-events")
+
+    assert sorted(event.pk for event in received) == sorted(
+        Event.objects.values_list("pk", flat=True)
+    )
+    assert [event.name for event in received].count(EventName.LISTING_CREATED) == 3
+    assert received[-1].name == EventName.SYNC_COMPLETED
