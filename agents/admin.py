@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils.html import format_html
 
 from agents.choices import Role
-from agents.models import Agent, Brokerage, Notification, Office, Team
+from agents.models import Agent, Brokerage, Event, Notification, Office, Team
 from agents.selectors import agent_role_for_user
 from agents.services.people import agent_create, agent_set_role
 from properties.models import storage_url
@@ -241,3 +241,25 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
 
 
 from agents import webhook_admin  # noqa: E402, F401 - the webhook pages of the back office
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyScopedAdmin):
+    """The domain event log, read-only: what changed, when and by whom."""
+
+    list_display = ["occurred_at", "name", "subject_type", "subject_id", "actor", "brokerage"]
+    list_filter = ["name", "subject_type", "occurred_at", "brokerage"]
+    list_select_related = ["actor", "subject_type", "brokerage"]
+    search_fields = ["=subject_id", "=uid", "actor__username", "actor__last_name"]
+    date_hierarchy = "occurred_at"
+    readonly_fields = [
+        "uid",
+        "brokerage",
+        "name",
+        "occurred_at",
+        "actor",
+        "subject_type",
+        "subject_id",
+        "payload",
+    ]
+    fields = readonly_fields

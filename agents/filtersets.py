@@ -1,9 +1,10 @@
 import django_filters
 from django.db.models import F, Q
 
-from agents.choices import NotificationKind, WebhookDeliveryStatus
+from agents.choices import EventName, NotificationKind, WebhookDeliveryStatus
 from agents.models import (
     Agent,
+    Event,
     IncomingWebhookLog,
     Notification,
     Office,
@@ -97,3 +98,47 @@ class NotificationFilterSet(django_filters.FilterSet):
             # NULL read times first on both databases, then the newest.
             return queryset.order_by(F("read_at").desc(nulls_first=True), "-created_at", "-pk")
         return queryset.order_by("-created_at", "-pk")
+
+
+# What an event can be about, as "app_label.model": the subject filter of the event log.
+EVENT_SUBJECT_TYPES = (
+    ("properties.property", "Listing"),
+    ("clients.client", "Client"),
+    ("clients.showing", "Showing"),
+    ("transactions.transaction", "Deal"),
+    ("transactions.document", "Deal document"),
+    ("mls.syncrun", "MLS sync run"),
+    ("compliance.licence", "Licence"),
+    ("compliance.fairhousingscanrun", "Fair Housing scan"),
+    ("compliance.exportalert", "MLS export alert"),
+)
+
+
+class EventFilterSet(django_filters.FilterSet):
+    """The event log by event, date and subject; shared by the event log page and the API."""
+
+    name = django_filters.ChoiceFilter(
+        choices=EventName.choices, label="Event", empty_label="Any event"
+    )
+    occurred = django_filters.DateFromToRangeFilter(
+        field_name="occurred_at__date",
+        label="Between",
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
+    subject_type = django_filters.ChoiceFilter(
+        choices=EVENT_SUBJECT_TYPES,
+        method="filter_subject_type",
+        label="About",
+        empty_label="Anything",
+    )
+    subject_id = django_filters.CharFilter(
+        label="Subject ID", help_text="Events of one record, e.g. a listing's ID."
+    )
+
+    class Meta:
+        model = Event
+        fields = []
+
+    def filter_subject_type(self, queryset, name, value):
+        app_label, model = value.split(".")
+        return queryset.filter(subject_type__app_label=app_label, subject_type__model=model)

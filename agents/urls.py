@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from agents.views import brand, notifications, webhooks
+from agents.views import brand, events, notifications, webhooks
 from agents.views import dashboards as views
 
 urlpatterns = [
@@ -24,4 +24,5 @@ urlpatterns = [
     path("brand/", brand.BrandKitView.as_view(), name="brand-kit"),
     path("signature/", brand.SignatureView.as_view(), name="signature"),
     path("notifications/", include((notifications.urlpatterns, "notifications"))),
+    *events.urlpatterns,
 ]

@@ -25,6 +25,8 @@ from django.db.models import F, Q
 from django.db.models.base import ModelState
 from django.utils import timezone
 
+from agents.choices import EventName
+from agents.services.events import event_record, events_build, events_dispatch_on_commit
 from mls import signals
 from mls.choices import FINISHED_STATES, ProviderKind, RunKind, RunState
 from mls.models import MLSProvider, SyncError, SyncRun
@@ -35,6 +37,7 @@ from mls.providers.csv import csv_upload_check
 from mls.providers.reso import parse_reso_timestamp
 from mls.writes import (
     commit_without_waiting,
+    events_insert,
     listings_stored,
     listings_write,
     rows_insert,
@@ -43,7 +46,13 @@ from mls.writes import (
 from properties.choices import ChangeSource, ListingSource, MediaStatus
 from properties.models import PriceChange, Property, PropertyMedia, StatusChange
 from properties.reso import RESO_FIELDS
-from properties.services import home_duplicates_refresh, media_cover, media_stored_names
+from properties.services import (
+    home_duplicates_refresh,
+    listing_change_payloads,
+    listing_event_payload,
+    media_cover,
+    media_stored_names,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -241,10 +250,35 @@ def _prepare(provider, page, read):
     return prepared
 
 
+SYNC_EVENTS = {RunState.SUCCEEDED: EventName.SYNC_COMPLETED, RunState.FAILED: EventName.SYNC_FAILED}
+
+
+@transaction.atomic
 def _finish(run, state, message):
     run.state, run.message, run.finished_at = state, message, timezone.now()
     run.save(update_fields=["state", "message", "finished_at"])
+    if state in SYNC_EVENTS:
+        provider = run.provider
+        event_record(
+            brokerage=provider.brokerage_id,
+            name=SYNC_EVENTS[state],
+            subject=run,
+            payload={
+                "run_id": run.pk,
+                "provider_id": provider.pk,
+                "provider": provider.name,
+                "kind": run.kind,
+                "state": run.state,
+                "message": run.message,
+                **{name: getattr(run, name) for name in SYNC_RUN_COUNTS},
+            },
+            actor=run.triggered_by,
+        )
     return run
+
+
+# What a run's completion or failure event counts.
+SYNC_RUN_COUNTS = ("fetched", "created", "updated", "unchanged", "off_market", "failed")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -454,6 +488,7 @@ def _write(provider, created, updated, rows):
     )
     fetch = _media_write(ids, media_plans)
     _history_write(ids, created, updated)
+    _events_write(provider, ids, new_rows, zip(updated, changed_rows, strict=True))
     if fetch:
         transaction.on_commit(lambda: _enqueue_photo_fetch(fetch))
     transaction.on_commit(partial(_send_events, ids, created, updated))
@@ -694,6 +729,41 @@ def _history_write(ids, created, updated):
             statuses.append((*history, stored.standard_status, status))
     rows_insert(PriceChange, (*HISTORY_FIELDS, "old_price", "new_price"), prices)
     rows_insert(StatusChange, (*HISTORY_FIELDS, "old_status", "new_status"), statuses)
+
+
+def _events_write(provider, ids, new_rows, changes):
+    """The domain events of the listings written, in one bulk write with the page.
+
+    ``changes`` pairs each updated listing ``(stored, listing)`` with its written row.
+    """
+    items = {name: [] for name in LISTING_EVENTS}
+    for row in new_rows:
+        row.pk = ids.get(row.listing_key)
+        if row.pk is not None:
+            items[EventName.LISTING_CREATED].append((row.pk, listing_event_payload(row)))
+    for (stored, listing), row in changes:
+        if listing.listing_key in ids:
+            row.pk = stored.pk
+            payloads = listing_change_payloads(
+                row, old_price=stored.list_price, old_status=stored.standard_status
+            )
+            for name, payload in payloads.items():
+                items[name].append((row.pk, payload))
+    events = [
+        event
+        for name, named in items.items()
+        for event in events_build(
+            brokerage=provider.brokerage_id, name=name, model=Property, items=named
+        )
+    ]
+    events_dispatch_on_commit(events_insert(events))
+
+
+LISTING_EVENTS = (
+    EventName.LISTING_CREATED,
+    EventName.LISTING_PRICE_CHANGED,
+    EventName.LISTING_STATUS_CHANGED,
+)
 
 
 def _send_events(ids, created, updated):

@@ -89,6 +89,47 @@ def rows_insert(model, fields, rows):
         _copy(cursor, model._meta.db_table, model, fields, rows)
 
 
+EVENT_FIELDS = (
+    "uid",
+    "brokerage_id",
+    "name",
+    "occurred_at",
+    "actor_id",
+    "subject_type_id",
+    "subject_id",
+    "payload",
+)
+
+
+def events_insert(events):
+    """Write unsaved events (``agents.services.events.events_build``); returns their ids.
+
+    On PostgreSQL they are streamed with ``COPY`` (their payloads hold only JSON types) and
+    their ids read back by uid; elsewhere one ``bulk_create``.
+    """
+    from agents.models import Event
+
+    if not events:
+        return []
+    if connection.vendor != "postgresql":
+        Event.objects.bulk_create(events, batch_size=SQLITE_BATCH)
+        if all(event.pk is not None for event in events):
+            return [event.pk for event in events]
+        uids = [event.uid for event in events]  # a backend that does not return bulk ids
+        return list(Event.objects.filter(uid__in=uids).values_list("pk", flat=True))
+    pick = itemgetter(*EVENT_FIELDS)
+    uids = [event.uid for event in events]
+    with connection.cursor() as cursor:
+        _copy(cursor, Event._meta.db_table, Event, EVENT_FIELDS, [pick(e.__dict__) for e in events])
+        cursor.execute(
+            sql.SQL("SELECT id FROM {} WHERE uid = ANY(%s)")
+            .format(sql.Identifier(Event._meta.db_table))
+            .as_string(cursor.cursor.connection),
+            [uids],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def listings_write(*, new, changed, update_fields):
     """Write MLS listings (unsaved instances): ``new`` ones and ``changed`` stored ones.
 

@@ -12,7 +12,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from agents.choices import Role
+from agents.choices import EventName, Role
+from agents.services.events import event_build, event_record, events_record
 from compliance.services.licences import licence_assert_active
 from properties import images
 from properties.choices import (
@@ -132,6 +133,13 @@ def listing_create(*, data, actor):
     listing.full_clean()
     listing.save()
     _record_history(listing, old_price=None, old_status="", actor=actor, source=ChangeSource.LOCAL)
+    event_record(
+        brokerage=listing.brokerage_id,
+        name=EventName.LISTING_CREATED,
+        subject=listing,
+        payload=listing_event_payload(listing),
+        actor=actor,
+    )
     _home_refresh(listing, listing.home_key)
     return listing
 
@@ -160,6 +168,7 @@ def listing_update(*, listing, data, actor, source=ChangeSource.LOCAL):
     listing.full_clean()
     listing.save()
     _record_history(listing, old_price=old_price, old_status=old_status, actor=actor, source=source)
+    _record_change_events(listing, old_price=old_price, old_status=old_status, actor=actor)
     # Always: the new modification time (or status) may make this the home's primary listing.
     _home_refresh(listing, old_home_key, listing.home_key)
     return listing
@@ -176,6 +185,64 @@ def _record_history(listing, *, old_price, old_status, actor, source):
         StatusChange.objects.create(
             property=listing, old_status=old_status, new_status=listing.standard_status, **history
         )
+
+
+def _money(value):
+    """A price as a webhook consumer reads it: a decimal string (never a float), or None."""
+    return None if value is None else str(value)
+
+
+def listing_event_payload(listing, **changes):
+    """What an event about a listing tells its readers: which listing, where, at what price.
+
+    ``listing`` may be a saved listing or a sync's written row with its id set; ``changes``
+    (old and new price or status) are added as they are, prices as decimal strings.
+    """
+    payload = {
+        "listing_id": listing.pk,
+        "listing_key": listing.listing_key,
+        "mls_number": listing.listing_id,
+        "source": listing.source,
+        "address": listing.address_line,
+        "list_price": _money(listing.list_price),
+        "standard_status": listing.standard_status,
+    }
+    for name, value in changes.items():
+        payload[name] = _money(value) if name.endswith("_price") else value
+    return payload
+
+
+def listing_change_payloads(listing, *, old_price, old_status):
+    """``{event name: payload}`` of a listing whose price or status moved from ``old_price``
+    / ``old_status``: ``listing.price_changed``, ``listing.status_changed``, or neither."""
+    payloads = {}
+    if listing.list_price != old_price:
+        payloads[EventName.LISTING_PRICE_CHANGED] = listing_event_payload(
+            listing, old_price=old_price, new_price=listing.list_price
+        )
+    if listing.standard_status != old_status:
+        payloads[EventName.LISTING_STATUS_CHANGED] = listing_event_payload(
+            listing, old_status=old_status, new_status=listing.standard_status
+        )
+    return payloads
+
+
+def listing_change_events(listing, *, old_price, old_status, actor=None):
+    """Unsaved price and status change events of a listing (see ``listing_change_payloads``)."""
+    return [
+        event_build(
+            brokerage=listing.brokerage_id, name=name, subject=listing, payload=payload, actor=actor
+        )
+        for name, payload in listing_change_payloads(
+            listing, old_price=old_price, old_status=old_status
+        ).items()
+    ]
+
+
+def _record_change_events(listing, *, old_price, old_status, actor):
+    events_record(
+        listing_change_events(listing, old_price=old_price, old_status=old_status, actor=actor)
+    )
 
 
 @transaction.atomic

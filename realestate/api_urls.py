@@ -4,7 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenVerifyView
 
-from agents.api import notifications, webhooks
+from agents.api import events, notifications, webhooks
 from agents.api.views import AgentViewSet, MeView
 from clients.api import intake, outreach, people, searches, showings
 from compliance.api import fair_housing, licences, privacy
@@ -43,6 +43,7 @@ AREAS = (
     webhooks,
     materials,
     notifications,
+    events,
 )
 for area in AREAS:
     area.register(router)

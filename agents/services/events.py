@@ -7,8 +7,12 @@ webhooks and notifications connect to it. Receivers must be idempotent: a retrie
 signal again.
 """
 
+import os
+import uuid
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models.base import ModelState
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -43,6 +47,38 @@ def event_build(*, brokerage, name, subject=None, payload=None, actor=None, occu
     )
 
 
+def events_build(*, brokerage, name, model, items, actor=None, occurred_at=None):
+    """Unsaved events of one ``name`` about many rows of one ``model``, for :func:`events_record`.
+
+    ``items`` are ``(subject_id, payload)`` pairs. The same events as :func:`event_build` makes
+    one by one, built for a sync's page of thousands: the subject type is looked up once, the
+    uids come from one read of the random source, and ``Model.__init__`` is skipped.
+    """
+    subject_type_id = ContentType.objects.get_for_model(model).pk
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    values = {
+        "id": None,
+        "brokerage_id": _brokerage_id(brokerage),
+        "name": str(name),
+        "occurred_at": occurred_at or timezone.now(),
+        "actor_id": actor_id,
+        "subject_type_id": subject_type_id,
+    }
+    items = list(items)
+    random = os.urandom(16 * len(items))
+    events = []
+    for position, (subject_id, payload) in enumerate(items):
+        event = Event.__new__(Event)
+        event._state = ModelState()
+        event.__dict__.update(values)
+        start = 16 * position
+        event.uid = uuid.UUID(bytes=random[start : start + 16], version=4)
+        event.subject_id = str(subject_id)
+        event.payload = payload or {}
+        events.append(event)
+    return events
+
+
 def events_record(events):
     """Write events (from :func:`event_build`) in the caller's transaction; dispatch on commit."""
     events = list(events)
@@ -56,10 +92,22 @@ def events_record(events):
                 "pk", flat=True
             )
         )
+    events_dispatch_on_commit(event_ids)
+    return events
+
+
+def events_dispatch_on_commit(event_ids):
+    """Dispatch events written in the caller's transaction once it commits.
+
+    :func:`events_record` calls it; a writer of its own (the MLS sync streams a page's events
+    with ``COPY``) calls it with the ids it wrote.
+    """
+    if not event_ids:
+        return
     from agents.tasks import events_dispatch_task
 
+    event_ids = list(event_ids)
     transaction.on_commit(lambda: events_dispatch_task.delay(event_ids=event_ids))
-    return events
 
 
 def event_record(*, brokerage, name, subject=None, payload=None, actor=None, occurred_at=None):

@@ -19,6 +19,7 @@ BROKER_ADMIN_PERMISSIONS = {
     ("agents", "webhookattempt"): ("view",),
     ("agents", "incomingwebhook"): ("view", "add", "change"),
     ("agents", "incomingwebhooklog"): ("view",),
+    ("agents", "event"): ("view",),
     ("properties", "property"): ("view", "add", "change"),
     ("properties", "propertymedia"): ("view", "change", "delete"),
     ("properties", "pricechange"): ("view",),

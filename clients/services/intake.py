@@ -29,7 +29,7 @@ from clients.choices import ActivityKind, ClientRole, ContactMethod, Stage
 from clients.contact import normalize_contact_fields
 from clients.models import Client, LeadSource
 from clients.models.routing import IntakeKey, intake_key_digest
-from clients.services.people import activity_log, client_score_refresh
+from clients.services.people import activity_log, client_created_event, client_score_refresh
 from compliance.services.consent import client_do_not_contact_check
 
 FORM_TOKEN_SALT = "clients.lead-intake-form"
@@ -312,4 +312,7 @@ def lead_intake(
     client_score_refresh(client=client, now=now)
     if created or (client.assigned_agent_id is None and not client.in_pond):
         lead_route(client=client, now=now)
+    if created:
+        # After routing, so that the event names the agent the lead went to.
+        client_created_event(client=client)
     return client, created

@@ -4,6 +4,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from agents.choices import EventName
+from agents.services.events import event_record
 from clients.choices import CONTACT_KINDS, ActivityKind, ClientRole, Stage
 from clients.contact import normalize_contact_fields, validate_time_zone
 from clients.models import Activity, BuyerPreference, Client, Task
@@ -146,7 +148,41 @@ def client_create(
     if preference:
         buyer_preference_save(client=client, data=preference, actor=actor)
     activity_log(client=client, kind=ActivityKind.SYSTEM, subject="Client added", actor=actor)
+    client_created_event(client=client, actor=actor)
     return client
+
+
+def client_event_payload(client, **changes):
+    """What an event about a client tells its readers: who (by name, never how to reach them),
+    where they are in the pipeline and who keeps them."""
+    return {
+        "client_id": client.pk,
+        "name": f"{client.first_name} {client.last_name}".strip(),
+        "stage": client.stage,
+        "assigned_agent_id": client.assigned_agent_id,
+        **changes,
+    }
+
+
+def client_created_event(*, client, actor=None):
+    """Record ``client.created`` for a client just added (a form, an import, a lead)."""
+    return event_record(
+        brokerage=client.brokerage_id,
+        name=EventName.CLIENT_CREATED,
+        subject=client,
+        payload=client_event_payload(client, source=client.source.name if client.source else ""),
+        actor=actor,
+    )
+
+
+def _client_stage_event(client, *, old_stage, actor):
+    event_record(
+        brokerage=client.brokerage_id,
+        name=EventName.CLIENT_STAGE_CHANGED,
+        subject=client,
+        payload=client_event_payload(client, old_stage=old_stage, new_stage=client.stage),
+        actor=actor,
+    )
 
 
 @transaction.atomic
@@ -197,6 +233,7 @@ def client_update(
             actor=actor,
             details={"old_stage": old_stage, "new_stage": client.stage},
         )
+        _client_stage_event(client, old_stage=old_stage, actor=actor)
     if client.assigned_agent != old_agent:
         new_name = client.assigned_agent.name if client.assigned_agent else "nobody"
         activity_log(
@@ -318,6 +355,7 @@ def buyer_preference_save(*, client, data, actor):
     return preference
 
 
+@transaction.atomic
 def activity_log(
     *,
     client,
@@ -361,6 +399,8 @@ def activity_log(
         Client.objects.filter(pk=client.pk).update(
             **{field: getattr(client, field) for field in changed}
         )
+    if "stage" in changed:
+        _client_stage_event(client, old_stage=Stage.NEW, actor=actor)
     if kind in ENGAGEMENT_KINDS or kind in CONTACT_KINDS:
         client_score_refresh(client=client)
     return activity

@@ -11,8 +11,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
 
-from agents.choices import Role
+from agents.choices import EventName, Role
 from agents.models import Agent
+from agents.services.events import event_record
 from clients.choices import BOOKED_STATUSES, ActivityKind, Channel, ShowingStatus
 from clients.models import CalendarFeed, Showing
 from clients.services.people import activity_log
@@ -224,6 +225,22 @@ def showing_create(*, data, actor):
         f"{showing_time_label(showing.starts_at)}",
         actor=actor,
         event="booked",
+    )
+    event_record(
+        brokerage=showing.brokerage_id,
+        name=EventName.SHOWING_BOOKED,
+        subject=showing,
+        payload={
+            "showing_id": showing.pk,
+            "listing_id": showing.listing_id,
+            "address": showing.listing.address_line,
+            "client_id": showing.client_id,
+            "agent_id": showing.agent_id,
+            "starts_at": showing.starts_at.isoformat(),
+            "ends_at": showing.ends_at.isoformat(),
+            "status": showing.status,
+        },
+        actor=actor,
     )
     return showing
 

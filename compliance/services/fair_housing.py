@@ -15,6 +15,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from agents.choices import EventName
+from agents.services.events import event_record
 from compliance.fair_housing_rules import BUILTIN_RULES
 from compliance.models.fair_housing import (
     FairHousingOverride,
@@ -262,5 +264,25 @@ def fair_housing_listings_scan(*, brokerage_id):
     run.class_counts = dict(classes)
     run.message = ""
     run.finished_at = timezone.now()
-    run.save()
+    with transaction.atomic():
+        run.save()
+        if flagged:
+            event_record(
+                brokerage=brokerage_id,
+                name=EventName.COMPLIANCE_VIOLATION,
+                subject=run,
+                payload={
+                    "kind": "fair_housing_scan",
+                    "scan_run_id": run.pk,
+                    "listings_scanned": scanned,
+                    "listings_flagged": len(flagged),
+                    "findings_total": run.findings_total,
+                    "class_counts": run.class_counts,
+                    # The first listings flagged; the scan's report lists every one.
+                    "listing_ids": [row.listing_id for row in flagged[:FLAGGED_IDS_IN_EVENT]],
+                },
+            )
     return run
+
+
+FLAGGED_IDS_IN_EVENT = 100

@@ -14,6 +14,8 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from agents.choices import EventName
+from agents.services.events import event_record
 from compliance.models.licences import (
     EXPIRY_ALERT_DAYS,
     Licence,
@@ -115,10 +117,25 @@ def licences_expire(*, today=None):
     """Mark active licences past their expiry date as expired; returns how many."""
     today = today or timezone.localdate()
     expired = 0
-    for licence in Licence.objects.filter(status=LicenceStatus.ACTIVE, expires_on__lt=today):
+    lapsed = Licence.objects.filter(status=LicenceStatus.ACTIVE, expires_on__lt=today)
+    for licence in lapsed.select_related("agent__user"):
         # One save per row so that the audit log records each licence's change.
-        licence.status = LicenceStatus.EXPIRED
-        licence.save(update_fields=["status", "updated_at"])
+        with transaction.atomic():
+            licence.status = LicenceStatus.EXPIRED
+            licence.save(update_fields=["status", "updated_at"])
+            event_record(
+                brokerage=licence.agent.brokerage_id,
+                name=EventName.COMPLIANCE_VIOLATION,
+                subject=licence,
+                payload={
+                    "kind": "licence_expired",
+                    "licence_id": licence.pk,
+                    "agent_id": licence.agent_id,
+                    "agent": licence.agent.name,
+                    "state": licence.state,
+                    "expires_on": licence.expires_on.isoformat(),
+                },
+            )
         expired += 1
     return expired
 

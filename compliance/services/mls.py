@@ -9,6 +9,8 @@ from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from agents.choices import EventName
+from agents.services.events import event_record
 from compliance.models.mls import (
     EXPORT_WINDOW_HOURS,
     AccessKind,
@@ -168,6 +170,22 @@ def listing_export_alert_check(*, access_id):
                 exported=exported,
                 threshold=rule.export_alert_threshold,
                 sent_at=timezone.now(),
+            )
+            event_record(
+                brokerage=access.brokerage_id,
+                name=EventName.COMPLIANCE_VIOLATION,
+                subject=alert,
+                payload={
+                    "kind": "mls_export_limit",
+                    "alert_id": alert.pk,
+                    "agent_id": access.agent_id,
+                    "agent": access.agent.name,
+                    "provider_id": access.provider_id,
+                    "provider": access.provider.name,
+                    "exported": exported,
+                    "threshold": rule.export_alert_threshold,
+                },
+                actor=access.agent.user,
             )
             recipients = broker_emails(brokerage_id=access.brokerage_id)
             if recipients:

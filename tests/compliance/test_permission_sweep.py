@@ -26,7 +26,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from agents.choices import EventName
 from agents.models import Notification
+from agents.services.events import event_record
 from clients.choices import AlertFrequency
 from clients.models import OutreachAttempt, Showing
 from clients.services.alerts import saved_search_create
@@ -245,6 +247,8 @@ OBJECT_ROUTES = {
     "webhook-delivery-replay": lambda w: {"pk": w.webhooks.dead.pk},
     "incoming-webhook-detail": lambda w: {"pk": w.webhooks.incoming.pk},
     "incoming-webhook-log": lambda w: {"pk": w.webhooks.incoming.pk},
+    # Event log
+    "event-detail": lambda w: {"pk": w.event.pk},
 }
 
 # Routes without an object of A in the URL: the caller's own lists, forms and reports.
@@ -254,6 +258,8 @@ OPEN_ROUTES = {
     "dashboard-performance-export",
     "dashboard-brokerage",
     "dashboard-brokerage-export",
+    "dashboard-activity",
+    "event-list",
     "properties:list",
     "properties:create",
     "clients:list",
@@ -549,6 +555,13 @@ class World:
             subject=MARK,
             body=MARK,
             idempotency_key=f"sweep-{MARK}",
+        )
+        self.event = event_record(
+            brokerage=self.brokerage,
+            name=EventName.CLIENT_CREATED,
+            subject=self.client,
+            payload={"name": MARK},
+            actor=user,
         )
 
     def objects(self):

@@ -10,6 +10,8 @@ from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from agents.choices import EventName
+from agents.services.events import event_record
 from compliance.services.licences import agents_with_lapsed_licence, licence_assert_active
 from realestate.permissions import CHANGE, VIEW, actor_for, can
 from transactions.choices import (
@@ -293,13 +295,51 @@ def deal_stage_set(*, deal, stage, actor, reason="", sale_price=None, closed_on=
             raise ValidationError(blockers, code="closing_blocked")
         deal.sale_price = sale_price
         deal.closed_on = closed_on or timezone.localdate()
+    old_stage = deal.stage
     deal.stage = stage
     deal.full_clean(exclude=["brokerage", "agent", "property", "created_by"])
     deal.save()
+    _stage_events(deal, old_stage=old_stage, actor=actor)
     if stage == DealStage.CLOSED:
         _close_property(deal, actor)
         _close_clients(deal, actor)
     return deal
+
+
+def deal_event_payload(deal, **changes):
+    """What an event about a deal tells its readers: which deal, its side, stage and property."""
+    return {
+        "deal_id": deal.pk,
+        "name": deal.name,
+        "side": deal.side,
+        "stage": deal.stage,
+        "listing_id": deal.property_id,
+        "agent_id": deal.agent_id,
+        **changes,
+    }
+
+
+def _stage_events(deal, *, old_stage, actor):
+    """``deal.stage_changed``, and ``deal.closed`` with the sale when it closed."""
+    event_record(
+        brokerage=deal.brokerage_id,
+        name=EventName.DEAL_STAGE_CHANGED,
+        subject=deal,
+        payload=deal_event_payload(deal, old_stage=old_stage, new_stage=deal.stage),
+        actor=actor,
+    )
+    if deal.stage == DealStage.CLOSED:
+        event_record(
+            brokerage=deal.brokerage_id,
+            name=EventName.DEAL_CLOSED,
+            subject=deal,
+            payload=deal_event_payload(
+                deal,
+                sale_price=None if deal.sale_price is None else str(deal.sale_price),
+                closed_on=deal.closed_on.isoformat(),
+            ),
+            actor=actor,
+        )
 
 
 def _close_property(deal, actor):

@@ -6,6 +6,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction as db
 from django.utils import timezone
 
+from agents.choices import EventName
+from agents.services.events import event_record
 from properties import images
 from realestate.permissions import CHANGE, VIEW, actor_for, can
 from transactions import esign
@@ -156,6 +158,20 @@ def document_review(*, document, approve: bool, note: str, actor):
         document.refresh_from_db()
         if document.milestone_id is not None:
             _milestone_refresh(document.milestone)
+        if approve:
+            event_record(
+                brokerage=document.transaction.brokerage_id,
+                name=EventName.DOCUMENT_APPROVED,
+                subject=document,
+                payload={
+                    "document_id": document.pk,
+                    "deal_id": document.transaction_id,
+                    "title": document.title,
+                    "milestone_id": document.milestone_id,
+                    "reviewed_by_id": actor.pk,
+                },
+                actor=actor,
+            )
     return document
 
 
