@@ -607,7 +607,8 @@ def demo_data_load(*, seed, listings, photos_per_listing, stdout=None, process_p
         _say(
             stdout,
             f"{crm.clients} clients, {crm.activities} activities, {crm.tasks} tasks, "
-            f"{crm.searches} saved searches, {crm.showings} showings, {crm.leads} web leads.",
+            f"{crm.searches} saved searches, {crm.showings} showings, {crm.leads} web leads, "
+            f"{crm.campaigns} draft campaigns.",
         )
         deals = demo_deals_load(brokerage_specs=DEMO_BROKERAGES, seed=seed)
         _say(stdout, f"{deals.deals} deals, {deals.statements} commission statements.")
@@ -618,6 +619,27 @@ def demo_data_load(*, seed, listings, photos_per_listing, stdout=None, process_p
     result.seconds = time.perf_counter() - started
     return result
 
+
+# Each demo brokerage's brand kit: its flyers, reports and social images wear these.
+DEMO_BRANDS = {
+    "maple-realty": {
+        "brand_primary_color": "#9a3412",
+        "brand_accent_color": "#fdf1e7",
+        "brand_font": "Helvetica",
+        "brand_disclaimer": (
+            "Maple Realty is a licensed real estate broker. Information deemed reliable but "
+            "not guaranteed."
+        ),
+    },
+    "harbor-homes": {
+        "brand_primary_color": "#0f5e73",
+        "brand_accent_color": "#e3f2f5",
+        "brand_font": "Times-Roman",
+        "brand_disclaimer": (
+            "Harbor Homes is a licensed real estate broker. Square footage is approximate."
+        ),
+    },
+}
 
 DEMO_MLS_NAME = "Demo MLS"
 DEMO_RETS_MLS_NAME = "Demo MLS (RETS)"
@@ -713,6 +735,7 @@ def _load_people(spec, rng, anchor, result):
         phone=spec.phone,
         email=spec.email,
         website=spec.website,
+        **DEMO_BRANDS[spec.slug],
     )
     result.brokerages += 1
     offices = {}

@@ -26,7 +26,9 @@ from clients.choices import (
 )
 from clients.models import LeadSource, RoutingRule
 from clients.services.alerts import saved_search_create
+from clients.services.campaigns import campaign_create, campaign_step_add
 from clients.services.intake import intake_key_create, lead_intake
+from clients.services.outreach import segment_create, template_create
 from clients.services.people import (
     activity_log,
     buyer_preference_save,
@@ -94,10 +96,12 @@ class DemoClients:
     searches: int = 0
     showings: int = 0
     leads: int = 0
+    campaigns: int = 0
 
 
 def demo_clients_load(*, brokerage_specs, seed, per_agent=8):
-    """Lead sources, clients with preferences and timelines, and tasks for every demo agent."""
+    """Lead sources, clients with preferences and timelines, and tasks for every demo agent;
+    message templates and a draft campaign for each brokerage's first agent."""
     result = DemoClients()
     rng = Random(seed * 7919)
     now = timezone.now()
@@ -122,7 +126,47 @@ def demo_clients_load(*, brokerage_specs, seed, per_agent=8):
                 ]
                 _demo_showings(agent, buyers, now, result)
         _demo_web_leads(brokerage, agents, sources, now, result)
+        with set_actor(agents[0].user):
+            _demo_outreach(agents[0], result)
     return result
+
+
+DEMO_TEMPLATES = (
+    {
+        "name": "Just listed near you",
+        "channel": "email",
+        "subject": "Just listed: {{ listing.address }}",
+        "body": (
+            "Hi {{ client.first_name|there }},\n\n"
+            "A home you may like has just come on the market: {{ listing.address }}, "
+            "{{ listing.beds }} bedrooms at {{ listing.price }}.\n\n"
+            "Reply to this email and I will set up a showing.\n\n"
+            "{{ agent.name }}\n{{ agent.phone }}"
+        ),
+    },
+    {
+        "name": "Friendly check-in",
+        "channel": "sms",
+        "subject": "",
+        "body": (
+            "Hi {{ client.first_name|there }}, it's {{ agent.first_name }}. Anything new in "
+            "your home search? I'm happy to send a few homes this week."
+        ),
+    },
+)
+
+
+def _demo_outreach(agent, result):
+    """Two templates, a segment of active buyers and a draft drip campaign for one agent."""
+    user = agent.user
+    templates = [template_create(data=data, actor=user) for data in DEMO_TEMPLATES]
+    segment = segment_create(name="My active buyers", query="stage=active&mine=true", actor=user)
+    campaign = campaign_create(
+        data={"name": "Spring buyers follow-up", "segment": segment, "kind": "drip"}, actor=user
+    )
+    for template, delay_hours in zip(templates, (0, 72), strict=True):
+        campaign_step_add(campaign=campaign, template=template, delay_hours=delay_hours, actor=user)
+    result.campaigns += 1
 
 
 def _demo_web_leads(brokerage, agents, sources, now, result):

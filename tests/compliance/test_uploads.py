@@ -13,6 +13,7 @@ OUR_APPS = ("agents", "properties", "mls", "clients", "transactions", "complianc
 # Each stored file field of ours, and where its uploads are checked (and tested).
 CHECKED_UPLOADS = {
     "agents.Agent.photo": "validate_uploaded_image (this file)",
+    "agents.Brokerage.brand_logo": "validate_uploaded_image (tests/agents/test_brand.py)",
     "properties.PropertyMedia.original": "properties.images (tests/properties/test_images.py)",
     "mls.MLSProvider.feed_file": "the CSV feed check (tests/mls/test_csv_upload.py)",
     "transactions.Document.file": "document_upload (tests/transactions/test_documents.py)",
