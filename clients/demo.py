@@ -146,7 +146,7 @@ DEMO_TEMPLATES = (
     },
     {
         "name": "Friendly check-in",
-        "channel": "sms",
+        "channel": "text",
         "subject": "",
         "body": (
             "Hi {{ client.first_name|there }}, it's {{ agent.first_name }}. Anything new in "

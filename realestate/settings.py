@@ -304,6 +304,7 @@ SPECTACULAR_SETTINGS = {
         "StateEnum": "mls.choices.RunState",
         "FairHousingScanStateEnum": "compliance.models.fair_housing.ScanState",
         "WebhookDeliveryStatusEnum": "agents.choices.WebhookDeliveryStatus",
+        "EventNameEnum": "agents.choices.EventName",
         "IncomingWebhookKindEnum": "agents.choices.IncomingWebhookKind",
         "ChannelEnum": "clients.choices.Channel",
         "OutreachChannelEnum": "clients.models.outreach.OutreachChannel",

@@ -34,6 +34,7 @@ from agents.services.webhooks import (
     webhook_test_send,
 )
 from agents.views.dashboards import BrokerOnlyMixin
+from realestate.forms import add_service_errors
 from realestate.permissions import CHANGE, VIEW, actor_for, restrict
 from realestate.security import client_ip
 from realestate.views import ObjectActionView, ObjectDetailView, ObjectFormView, ObjectListView
@@ -42,15 +43,6 @@ from realestate.webhooks import SignatureInvalid
 SECRET_TEMPLATE = "agents/webhook_secret.html"
 # A lead is a few fields; a body larger than this is not read.
 LEAD_BODY_MAX_BYTES = 64 * 1024
-
-
-def _form_errors(form, error):
-    """Put a service's ValidationError next to the form's fields (or above them)."""
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error)
 
 
 class WebhookListView(BrokerOnlyMixin, TemplateView):
@@ -96,7 +88,7 @@ class WebhookCreateView(BrokerOnlyMixin, FormView):
                 actor=self.request.user,
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_errors(error, form)
             return self.form_invalid(form)
         return render(
             self.request,
@@ -249,7 +241,7 @@ class IncomingCreateView(BrokerOnlyMixin, FormView):
                 actor=self.request.user,
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_errors(error, form)
             return self.form_invalid(form)
         return render(
             self.request,

@@ -46,6 +46,7 @@ from clients.services.merge import client_duplicates, client_merge
 from clients.services.routing import lead_claim
 from clients.vcards import clients_export_vcard, clients_import_vcard, looks_like_vcard
 from clients.views.people import safe_next
+from realestate.forms import add_service_errors
 from realestate.permissions import CHANGE, VIEW, actor_for, can_add, restrict
 from realestate.views import ObjectActionView, ObjectListView
 
@@ -366,7 +367,7 @@ class LeadIntakeFormView(View):
                     form_token=form.cleaned_data["form_token"],
                 )
             except ValidationError as error:
-                _form_errors(form, error)
+                add_service_errors(error, form)
             else:
                 return thanks
         # A fresh token, so that the person can send the corrected form.
@@ -374,16 +375,6 @@ class LeadIntakeFormView(View):
         data["form_token"] = intake_form_token(brokerage=brokerage)
         form.data = data
         return self.form_page(request, brokerage, form, status=400)
-
-
-def _form_errors(form, error):
-    """A service's errors next to the fields they name; the token's at the top of the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        shown = field in form.fields and not form.fields[field].widget.is_hidden
-        form.add_error(field if shown else None, errors)
 
 
 urlpatterns = [

@@ -47,6 +47,7 @@ from clients.services.people import (
     task_create,
     task_update,
 )
+from realestate.forms import add_service_errors
 from realestate.permissions import CHANGE, actor_for, can, restrict
 from realestate.views import (
     ObjectActionView,
@@ -71,19 +72,6 @@ def safe_next(request, default):
     ):
         return target
     return default
-
-
-def add_service_errors(exc, *forms):
-    """Show a service's ValidationError next to the fields it names, on whichever form has them."""
-    if not hasattr(exc, "error_dict"):
-        forms[0].add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        target = next((form for form in forms if field in form.fields), None)
-        if target is None:
-            forms[0].add_error(None, errors)
-        else:
-            target.add_error(field, errors)
 
 
 def stage_steps(client):

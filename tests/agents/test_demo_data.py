@@ -102,7 +102,7 @@ def snapshot():
 
 
 def delete_demo_data():
-    from clients.models import Client, LeadSource
+    from clients.models import Campaign, Client, ClientSegment, LeadSource, MessageTemplate
     from transactions.models import (
         ChecklistTemplate,
         CommissionPlan,
@@ -116,6 +116,8 @@ def delete_demo_data():
     for model in (Payout, CommissionStatement, Transaction, PlanAssignment, CommissionPlan):
         model.objects.all().delete()
     ChecklistTemplate.objects.all().delete()
+    for model in (Campaign, ClientSegment, MessageTemplate):
+        model.objects.all().delete()
     Client.objects.all().delete()
     LeadSource.objects.all().delete()
     Property.objects.all().delete()
@@ -192,6 +194,26 @@ def test_demo_agents_have_clients_showings_searches_and_routed_web_leads():
     assert outcomes == {RoutingOutcome.ASSIGNED: 6, RoutingOutcome.POND: 2}
     assert Client.objects.filter(in_pond=True, last_name="Ortiz").count() == 2
     assert "web leads" in output
+
+
+def test_demo_brokerages_wear_their_brand_kits_and_have_a_draft_campaign():
+    from clients.models import Campaign, MessageTemplate
+    from clients.models.outreach import CampaignStatus
+
+    output = load()
+
+    colours = dict(Brokerage.objects.values_list("slug", "brand_primary_color"))
+    assert colours == {"maple-realty": "#9a3412", "harbor-homes": "#0f5e73"}
+    assert all(Brokerage.objects.values_list("brand_disclaimer", flat=True))
+    for brokerage in Brokerage.objects.all():
+        campaign = Campaign.objects.get(brokerage=brokerage)
+        assert campaign.status == CampaignStatus.DRAFT
+        assert [step.template.channel for step in campaign.steps.order_by("position")] == [
+            "email",
+            "text",
+        ]
+        assert MessageTemplate.objects.filter(brokerage=brokerage, findings=[]).count() == 2
+    assert "2 draft campaigns" in output
 
 
 def test_demo_photos_are_stored_with_variants(django_capture_on_commit_callbacks):

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views import View
 
-from clients.views.people import add_service_errors, safe_next
+from clients.views.people import safe_next
+from realestate.forms import add_service_errors
 from realestate.permissions import CHANGE, can, restrict
 from realestate.views import (
     ObjectActionView,
