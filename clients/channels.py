@@ -16,7 +16,7 @@ import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from clients.models.outreach import OutreachChannel
+from clients.choices import OutreachChannel
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,15 @@ from django.utils import timezone
 from django_filters.fields import ModelChoiceField
 
 from agents.models import Agent
-from clients.choices import AlertFrequency, Priority, ShowingStatus, Stage
+from clients.choices import (
+    AlertFrequency,
+    AttemptStatus,
+    CampaignStatus,
+    OutreachChannel,
+    Priority,
+    ShowingStatus,
+    Stage,
+)
 from clients.models import (
     Campaign,
     Client,
@@ -23,7 +31,6 @@ from clients.models import (
     Tag,
     Task,
 )
-from clients.models.outreach import AttemptStatus, CampaignStatus, OutreachChannel
 from clients.selectors import agent_choices
 from realestate.filters import StableOrderingFilter
 from realestate.permissions import restrict

@@ -307,7 +307,7 @@ SPECTACULAR_SETTINGS = {
         "EventNameEnum": "agents.choices.EventName",
         "IncomingWebhookKindEnum": "agents.choices.IncomingWebhookKind",
         "ChannelEnum": "clients.choices.Channel",
-        "OutreachChannelEnum": "clients.models.outreach.OutreachChannel",
+        "OutreachChannelEnum": "clients.choices.OutreachChannel",
     },
 }
 

@@ -6,6 +6,7 @@ from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from clients.choices import AttemptStatus, CampaignStatus, OutreachChannel
 from clients.filtersets import (
     CampaignFilterSet,
     ClientSegmentFilterSet,
@@ -20,7 +21,6 @@ from clients.models import (
     MessageTemplate,
     OutreachAttempt,
 )
-from clients.models.outreach import AttemptStatus, CampaignStatus, OutreachChannel
 from clients.services.campaigns import (
     campaign_create,
     campaign_delete,

@@ -8,50 +8,16 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from clients.choices import (
+    AttemptStatus,
+    CampaignKind,
+    CampaignStatus,
+    EnrollmentStatus,
+    OutreachChannel,
+    StopReason,
+    SuppressionReason,
+)
 from realestate.permissions import scoped
-
-
-class OutreachChannel(models.TextChoices):
-    EMAIL = "email", "Email"
-    TEXT = "text", "Text message"
-
-
-class CampaignKind(models.TextChoices):
-    ONE_OFF = "one_off", "One-off"
-    DRIP = "drip", "Drip (a sequence of steps)"
-
-
-class CampaignStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    RUNNING = "running", "Running"
-    PAUSED = "paused", "Paused"
-    FINISHED = "finished", "Finished"
-
-
-class EnrollmentStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    STOPPED = "stopped", "Stopped"
-    FINISHED = "finished", "Finished"
-
-
-class StopReason(models.TextChoices):
-    REPLIED = "replied", "Replied"
-    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
-    DO_NOT_CONTACT = "do_not_contact", "Do not contact"
-    SUPPRESSED = "suppressed", "Address suppressed"
-
-
-class AttemptStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    SKIPPED = "skipped", "Not sent"
-    FAILED = "failed", "Failed"
-
-
-class SuppressionReason(models.TextChoices):
-    BOUNCED = "bounced", "Bounced"
-    COMPLAINED = "complained", "Marked as spam"
 
 
 @scoped(brokerage="brokerage", owner="owner__user")

@@ -21,19 +21,21 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from clients.channels import ChannelError, OutgoingMessage, channel_for
-from clients.choices import ActivityKind
-from clients.models.outreach import (
+from clients.choices import (
+    ActivityKind,
     AttemptStatus,
-    Campaign,
-    CampaignEnrollment,
     CampaignKind,
     CampaignStatus,
-    CampaignStep,
     EnrollmentStatus,
-    OutreachAttempt,
     OutreachChannel,
-    OutreachSettings,
     StopReason,
+)
+from clients.models.outreach import (
+    Campaign,
+    CampaignEnrollment,
+    CampaignStep,
+    OutreachAttempt,
+    OutreachSettings,
     Suppression,
 )
 from clients.services.outreach import (

@@ -21,19 +21,22 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape, linebreaks
 
-from clients.choices import ActivityKind, Channel
-from clients.models import Client
-from clients.models.outreach import (
+from clients.choices import (
+    ActivityKind,
     AttemptStatus,
-    CampaignEnrollment,
-    ClientSegment,
+    Channel,
     EnrollmentStatus,
-    MessageTemplate,
-    OutreachAttempt,
     OutreachChannel,
     StopReason,
-    Suppression,
     SuppressionReason,
+)
+from clients.models import Client
+from clients.models.outreach import (
+    CampaignEnrollment,
+    ClientSegment,
+    MessageTemplate,
+    OutreachAttempt,
+    Suppression,
 )
 from clients.services.people import activity_log
 from compliance.models.privacy import ConsentSource, ConsentStatus

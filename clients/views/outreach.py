@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from agents.choices import IncomingWebhookKind
 from agents.models import IncomingWebhook
 from agents.services.incoming import incoming_webhook_log, incoming_webhook_verify
+from clients.choices import CampaignStatus, OutreachChannel
 from clients.filtersets import CampaignFilterSet, ClientSegmentFilterSet, MessageTemplateFilterSet
 from clients.forms.outreach import (
     ApproveForm,
@@ -27,7 +28,6 @@ from clients.forms.outreach import (
     PreviewForm,
 )
 from clients.models import Campaign, CampaignStep, ClientSegment, MessageTemplate
-from clients.models.outreach import CampaignStatus, OutreachChannel
 from clients.services.campaigns import (
     campaign_create,
     campaign_delete,

@@ -197,8 +197,8 @@ def test_demo_agents_have_clients_showings_searches_and_routed_web_leads():
 
 
 def test_demo_brokerages_wear_their_brand_kits_and_have_a_draft_campaign():
+    from clients.choices import CampaignStatus
     from clients.models import Campaign, MessageTemplate
-    from clients.models.outreach import CampaignStatus
 
     output = load()
 

@@ -9,17 +9,15 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import TestCase
 
-from clients.models import Activity, Campaign, Client
-from clients.models.outreach import (
+from clients.choices import (
     AttemptStatus,
     CampaignKind,
     CampaignStatus,
     EnrollmentStatus,
-    OutreachAttempt,
-    OutreachSettings,
     StopReason,
-    Suppression,
 )
+from clients.models import Activity, Campaign, Client
+from clients.models.outreach import OutreachAttempt, OutreachSettings, Suppression
 from clients.services import campaigns as campaign_services
 from clients.services.campaigns import (
     attempts_dispatch,

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from clients.choices import CampaignStatus
 from clients.models import Campaign, ClientSegment, MessageTemplate, OutreachAttempt
-from clients.models.outreach import CampaignStatus
 from clients.services.campaigns import campaign_create, campaign_step_add
 from clients.services.outreach import segment_create, template_approve, template_create
 from tests.testing.factories import make_client, make_listing

@@ -12,8 +12,9 @@ from django.utils import timezone
 from agents.choices import IncomingWebhookKind
 from agents.models import IncomingWebhookLog
 from agents.services.incoming import incoming_webhook_create
+from clients.choices import AttemptStatus, CampaignStatus
 from clients.models import Campaign, Client, ClientSegment, MessageTemplate, OutreachAttempt
-from clients.models.outreach import AttemptStatus, CampaignStatus, Suppression
+from clients.models.outreach import Suppression
 from clients.services.campaigns import campaign_create, campaign_start, campaign_step_add
 from clients.services.outreach import segment_create, template_create
 from realestate.webhooks import signed_headers
