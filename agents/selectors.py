@@ -1,34 +1,49 @@
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models.expressions import RawSQL
 
 from agents.choices import ROLE_PRECEDENCE, Role
 from agents.models import Agent, Notification
 from realestate.permissions import restrict
 
-# Rank of each role group's name: the lowest rank is the role a person acts with.
-_ROLE_RANK = Case(
-    *[When(name=role.label, then=Value(rank)) for rank, role in enumerate(ROLE_PRECEDENCE)],
-    default=Value(len(ROLE_PRECEDENCE)),
-    output_field=IntegerField(),
-)
 _ROLE_BY_LABEL = {role.label: role for role in Role}
+
+
+def _top_role_label():
+    """The name of the highest role group of the agent's user (by ``ROLE_PRECEDENCE``).
+
+    Every request asks for it (``actor_for``), so it is written out once rather than compiled
+    from a ``Subquery`` each time: the ORM's version cost more than the query itself.
+    """
+    memberships = get_user_model().groups.through._meta
+    labels = [role.label for role in ROLE_PRECEDENCE]
+    marks = ", ".join(["%s"] * len(labels))
+    ranks = " ".join(f"WHEN %s THEN {rank}" for rank in range(len(labels)))
+    return RawSQL(
+        f'(SELECT g."name" FROM "{Group._meta.db_table}" g '
+        f'INNER JOIN "{memberships.db_table}" m ON m."group_id" = g."id" '
+        f'WHERE m."user_id" = "{Agent._meta.db_table}"."user_id" AND g."name" IN ({marks}) '
+        f'ORDER BY CASE g."name" {ranks} END LIMIT 1)',
+        [*labels, *labels],
+    )
+
+
+_TOP_ROLE_LABEL = _top_role_label()
 
 
 def agent_role_for_user(*, user):
     """The user's active agent profile (or None) and their highest role, in one query."""
     if not user.is_authenticated:
         return None, None
-    top_group = (
-        Group.objects.filter(user=OuterRef("user"), name__in=_ROLE_BY_LABEL)
-        .annotate(rank=_ROLE_RANK)
-        .order_by("rank")
-        .values("name")[:1]
-    )
-    agent = (
-        Agent.objects.select_related("brokerage")
-        .filter(user=user, is_active=True)
-        .annotate(role_label=Subquery(top_group))
-        .first()
+    # One agent per user: no ordering (and no join for the agents' default order) needed.
+    agent = next(
+        iter(
+            Agent.objects.select_related("brokerage")
+            .filter(user=user, is_active=True)
+            .annotate(role_label=_TOP_ROLE_LABEL)
+            .order_by()[:1]
+        ),
+        None,
     )
     if agent is None:
         return None, None

@@ -104,8 +104,8 @@ EVENT_FIELDS = (
 def events_insert(events):
     """Write unsaved events (``agents.services.events.events_build``); returns their ids.
 
-    On PostgreSQL they are streamed with ``COPY`` (their payloads hold only JSON types) and
-    their ids read back by uid; elsewhere one ``bulk_create``.
+    On PostgreSQL they are streamed with ``COPY`` (their payloads hold only JSON types) with
+    ids taken from the table's sequence beforehand; elsewhere one ``bulk_create``.
     """
     from agents.models import Event
 
@@ -117,17 +117,18 @@ def events_insert(events):
             return [event.pk for event in events]
         uids = [event.uid for event in events]  # a backend that does not return bulk ids
         return list(Event.objects.filter(uid__in=uids).values_list("pk", flat=True))
-    pick = itemgetter(*EVENT_FIELDS)
-    uids = [event.uid for event in events]
+    pick = itemgetter("id", *EVENT_FIELDS)
     with connection.cursor() as cursor:
-        _copy(cursor, Event._meta.db_table, Event, EVENT_FIELDS, [pick(e.__dict__) for e in events])
-        cursor.execute(
-            sql.SQL("SELECT id FROM {} WHERE uid = ANY(%s)")
-            .format(sql.Identifier(Event._meta.db_table))
-            .as_string(cursor.cursor.connection),
-            [uids],
+        for event, pk in zip(events, _ids_take(cursor, Event, len(events)), strict=True):
+            event.pk = pk
+        _copy(
+            cursor,
+            Event._meta.db_table,
+            Event,
+            ("id", *EVENT_FIELDS),
+            [pick(event.__dict__) for event in events],
         )
-        return [row[0] for row in cursor.fetchall()]
+    return [event.pk for event in events]
 
 
 def listings_write(*, new, changed, update_fields):
@@ -152,20 +153,32 @@ def listings_write(*, new, changed, update_fields):
             update_fields=update_fields,
         )
         return dict(listings_stored(provider_id, [row.listing_key for row in rows], KEY_AND_ID))
-    fields = _written_fields(Property)
+    fields = [Property._meta.pk, *_written_fields(Property)]
     attnames = [field.attname for field in fields]
     written = {}
     with connection.cursor() as cursor:
-        if new:
-            _copy(cursor, Property._meta.db_table, Property, attnames, _listing_tuples(fields, new))
         if changed:
             written = _update(cursor, changed, update_fields)
-    if new:
-        written.update(listings_stored(provider_id, [row.listing_key for row in new], KEY_AND_ID))
+        if new:
+            for row, pk in zip(new, _ids_take(cursor, Property, len(new)), strict=True):
+                row.pk = pk
+            _copy(cursor, Property._meta.db_table, Property, attnames, _listing_tuples(fields, new))
+            written.update((row.listing_key, row.pk) for row in new)
     return written
 
 
 KEY_AND_ID = ("listing_key", "pk")
+
+
+def _ids_take(cursor, model, count):
+    """``count`` new ids from the sequence of ``model``'s table, for rows written with COPY
+    (which cannot return the ids it generates: reading them back costs a query as big)."""
+    table = model._meta.db_table
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        [sql.Identifier(table).as_string(cursor.cursor.connection), model._meta.pk.column, count],
+    )
+    return [row[0] for row in cursor.fetchall()]
 
 
 def _update(cursor, rows, update_fields):

@@ -230,7 +230,7 @@ class ResoWebApiProvider(FeedProvider):
 
     def _renamed(self, raw):
         if not self.mapping:
-            return dict(raw)
+            return raw  # parsed for this page alone: nothing else holds it
         record = {name: value for name, value in raw.items() if name not in self.mapping}
         for name, value in raw.items():
             if name in self.mapping:

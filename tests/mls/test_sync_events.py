@@ -29,12 +29,14 @@ def sync(provider, *pages):
 
 def event_writes(queries):
     """The statements that wrote events: INSERTs, and on PostgreSQL the COPYs of a page, each
-    followed by one read of the new ids (COPY itself is not among the captured queries)."""
+    preceded by one draw of the new ids from the table's sequence (COPY itself is not among
+    the captured queries)."""
     table = connection.ops.quote_name(Event._meta.db_table)
     return [
         q["sql"]
         for q in queries
-        if q["sql"].startswith((f"INSERT INTO {table}", f"SELECT id FROM {table} WHERE uid"))
+        if q["sql"].startswith(f"INSERT INTO {table}")
+        or (q["sql"].startswith("SELECT nextval(") and table in q["sql"])
     ]
 
 
