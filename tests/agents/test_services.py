@@ -80,3 +80,38 @@ def test_a_broker_edits_an_agents_licence(personas):
 def test_a_colleague_cannot_edit_another_agents_profile(personas):
     with pytest.raises(PermissionDenied):
         agent_update(agent=personas.agent, data={"phone": "1"}, actor=personas.colleague.user)
+
+
+@pytest.mark.parametrize(
+    ("groups", "expected"),
+    [
+        ((Role.AGENT, Role.BROKER), Role.BROKER),
+        ((Role.VIEWER, Role.ASSISTANT), Role.ASSISTANT),
+        ((Role.VIEWER, Role.AGENT, Role.ASSISTANT), Role.AGENT),
+        ((), Role.VIEWER),
+    ],
+)
+def test_a_person_in_several_role_groups_acts_with_the_highest_in_one_query(
+    personas, django_assert_num_queries, groups, expected
+):
+    from agents.selectors import agent_role_for_user
+
+    user = personas.assistant.user
+    user.groups.set([Group.objects.get_or_create(name=role.label)[0] for role in groups])
+    Group.objects.get_or_create(name="Newsletter editors")[0].user_set.add(user)
+
+    with django_assert_num_queries(1):
+        agent, role = agent_role_for_user(user=user)
+        brokerage_name = agent.brokerage.name  # loaded with the profile
+
+    assert (agent, role) == (personas.assistant, expected)
+    assert brokerage_name == personas.brokerage.name
+
+
+def test_a_deactivated_agent_has_no_profile_and_no_role(personas):
+    from agents.selectors import agent_role_for_user
+
+    personas.colleague.is_active = False
+    personas.colleague.save(update_fields=["is_active"])
+
+    assert agent_role_for_user(user=personas.colleague.user) == (None, None)

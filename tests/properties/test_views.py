@@ -132,6 +132,24 @@ def test_list_shows_price_address_facts_status_and_days_on_market(client_for, pe
     assert "17 days on market" in content
 
 
+def test_list_cards_show_the_cover_photo_or_the_placeholder_drawing(client_for, personas):
+    pictured = make_listing(personas.agent.user, street_name="Pictured")
+    Property.objects.filter(pk=pictured.pk).update(
+        cover_thumbnail="https://photos.mls.test/pictured/thumb.jpg"
+    )
+    make_listing(personas.agent.user, street_name="Bare")
+
+    content = client_for("agent").get(url("list")).content.decode()
+
+    assert content.count('src="https://photos.mls.test/pictured/thumb.jpg"') == 1
+    # The listing without photos draws the placeholder from the style sheet, not an <img>.
+    assert content.count("listing-card__photo--none") == 1
+    assert "no-photo.svg" not in content
+    css = (Path(settings.BASE_DIR) / "static/css/app.css").read_text()
+    assert 'url("../img/no-photo.svg")' in css
+    assert (Path(settings.BASE_DIR) / "static/img/no-photo.svg").exists()
+
+
 def test_list_empty_state_says_what_to_do_next(client_for):
     content = client_for("agent").get(url("list")).content.decode()
     assert "No listings yet" in content
