@@ -4,10 +4,10 @@ from django import forms
 from properties.choices import PropertySubType, PropertyType, StandardStatus
 from properties.models import CMA, Property
 from properties.selectors import property_homes, property_search
-from realestate.filters import StableOrderingFilter
+from realestate.filters import StableOrderingFilter, StaticFormFilterSet
 
 
-class PropertyFilterSet(django_filters.FilterSet):
+class PropertyFilterSet(StaticFormFilterSet):
     """Listing filters shared by the listing page and the API."""
 
     q = django_filters.CharFilter(method="filter_search", label="Search")

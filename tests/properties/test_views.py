@@ -150,6 +150,34 @@ def test_list_cards_show_the_cover_photo_or_the_placeholder_drawing(client_for, 
     assert (Path(settings.BASE_DIR) / "static/img/no-photo.svg").exists()
 
 
+def test_list_cards_escape_what_they_show_and_link_each_listing(client_for, personas):
+    odd = make_listing(
+        personas.agent.user,
+        street_name="<b>Bold</b> & Co",
+        bedrooms_total=None,
+        days_on_market=None,
+        on_market_date=None,
+        listing_contract_date=None,
+    )
+    one_day = make_listing(personas.agent.user, street_name="Fresh", days_on_market=1)
+    listing_archive(listing=make_listing(personas.agent.user), actor=personas.agent.user)
+
+    content = client_for("agent").get(url("list")).content.decode()
+
+    assert "<b>Bold</b>" not in content
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; Co" in content
+    for listing in (odd, one_day):
+        assert content.count(f'href="{listing.get_absolute_url()}"') == 2  # photo and address
+    assert "<strong>–</strong> bd" in content
+    assert "Not on market yet" in content
+    assert "1 day on market" in content
+    assert "listing-card--archived" not in content
+
+    archived = client_for("agent").get(url("list"), {"archived": "true"}).content.decode()
+    assert archived.count("listing-card--archived") == 1
+    assert 'badge--archived">Archived</span>' in archived
+
+
 def test_list_empty_state_says_what_to_do_next(client_for):
     content = client_for("agent").get(url("list")).content.decode()
     assert "No listings yet" in content

@@ -1,0 +1,96 @@
+"""``{% listing_cards listings %}``: the listing cards of the list page and the dashboard.
+
+The cards are written with ``format_html`` rather than a template included once per card: a
+page shows up to 96 of them, and the template engine took about 120 µs a card (two fifths of
+the list page's rendering); this takes a third of that. Every value is escaped by
+``format_html``, as the template would have done.
+"""
+
+from django import template
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from realestate.formatting import money, number, status_badge
+
+register = template.Library()
+
+# A listing id no listing has, reversed once per call and replaced by each card's own id: the
+# detail URL of every card without a ``reverse()`` each (a tenth of a card's cost).
+_ANY_ID = 9_087_654_321
+
+CARD = (
+    '<article class="listing-card{archived_class}">\n'
+    '  <a class="listing-card__photo{photo_class}" href="{url}" tabindex="-1" aria-hidden="true">'
+    "{photo}</a>\n"
+    '  <div class="listing-card__body">\n'
+    '    <div class="listing-card__top">\n'
+    '      <p class="listing-card__price">{price}</p>\n'
+    "      {status}\n"
+    "    </div>\n"
+    '    <h3 class="listing-card__address"><a href="{url}">{address}</a></h3>\n'
+    '    <p class="listing-card__city muted">{city}, {state} {postal_code}</p>\n'
+    '    <ul class="listing-card__facts">\n'
+    "      <li><strong>{beds}</strong> bd</li>\n"
+    "      <li><strong>{baths}</strong> ba</li>\n"
+    "      <li><strong>{area}</strong> sq ft</li>\n"
+    "    </ul>\n"
+    '    <p class="listing-card__meta muted">{meta}</p>\n'
+    "  </div>\n"
+    "</article>\n"
+)
+PHOTO = '<img src="{}" alt="" loading="lazy" width="200" height="150">'
+ARCHIVED = mark_safe(' · <span class="badge badge--archived">Archived</span>')
+HOME_LISTINGS = (
+    ' · <a class="badge badge--neutral" href="{}#also-listed-as" '
+    'title="This home is listed more than once">{} listings</a>'
+)
+
+
+@register.simple_tag
+def listing_cards(listings):
+    """One card per listing (``properties.selectors.property_cards`` brings what they show,
+    ``property_homes`` the home's count of listings)."""
+    detail_url = reverse("properties:detail", args=[_ANY_ID])
+    url_head, url_tail = detail_url.split(str(_ANY_ID))
+    return SafeString(
+        "".join(_card(listing, f"{url_head}{listing.pk}{url_tail}") for listing in listings)
+    )
+
+
+def _card(listing, url):
+    thumbnail = listing.thumbnail_url
+    days = listing.current_days_on_market
+    meta = [
+        format_html("{} day{} on market", days, "" if days == 1 else "s")
+        if days is not None
+        else "Not on market yet"
+    ]
+    if listing.list_agent:
+        meta.append(format_html(" · {}", listing.list_agent.name))
+    if listing.archived_at:
+        meta.append(ARCHIVED)
+    home_listings = getattr(listing, "home_listings_count", 1)
+    if home_listings > 1:
+        meta.append(format_html(HOME_LISTINGS, url, home_listings))
+    return format_html(
+        CARD,
+        archived_class=" listing-card--archived" if listing.archived_at else "",
+        photo_class="" if thumbnail else " listing-card__photo--none",
+        url=url,
+        photo=format_html(PHOTO, thumbnail) if thumbnail else "",
+        price=money(listing.list_price),
+        status=status_badge(listing.standard_status, listing.get_standard_status_display()),
+        address=listing.street_address,
+        city=listing.city,
+        state=listing.state_or_province,
+        postal_code=listing.postal_code,
+        beds=_or_dash(listing.bedrooms_total),
+        baths=_or_dash(listing.bathrooms_total_integer),
+        area=number(listing.living_area) or "–",
+        meta=mark_safe("".join(meta)),
+    )
+
+
+def _or_dash(value):
+    return "–" if value is None else value
