@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 
@@ -25,6 +26,11 @@ class AgentsConfig(AppConfig):
             auditlog.register(model, exclude_fields=["secret"])
 
         post_migrate.connect(_sync_role_groups, dispatch_uid="agents.role_groups")
+
+        from realestate.database import timestamps_read_compiled
+
+        # Every app reads through these connections; this one, the foundation, sets them up.
+        connection_created.connect(timestamps_read_compiled, dispatch_uid="realestate.timestamps")
 
 
 def _sync_role_groups(**kwargs):

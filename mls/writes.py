@@ -14,7 +14,6 @@ import orjson
 from django.db import connection
 from django.utils import timezone
 from psycopg import sql
-from psycopg.types.datetime import TimestamptzLoader
 
 from properties.models import Property
 
@@ -62,9 +61,6 @@ def listings_stored(provider_id, keys, fields):
         for name in fields
     )
     with connection.cursor() as cursor:
-        # psycopg's compiled loader, as aware datetimes in the session's zone (UTC) as Django's
-        # would give them: Django's own subclasses it in Python, which took half of this read.
-        cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
         query = sql.SQL(
             "SELECT {} FROM {} WHERE mls_provider_id = %s AND listing_key = ANY(%s)"
         ).format(columns, sql.Identifier(Property._meta.db_table))
@@ -178,8 +174,11 @@ def _ids_take(cursor, model, count):
     """``count`` new ids from the sequence of ``model``'s table, for rows written with COPY
     (which cannot return the ids it generates: reading them back costs a query as big)."""
     table = model._meta.db_table
+    # The sequence is looked up once (OFFSET 0 keeps PostgreSQL from doing it for every row,
+    # which took five times as long as drawing the thousand ids).
     cursor.execute(
-        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        "SELECT nextval(sequence.id) FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass "
+        "AS id OFFSET 0) AS sequence, generate_series(1, %s)",
         [sql.Identifier(table).as_string(cursor.cursor.connection), model._meta.pk.column, count],
     )
     return [row[0] for row in cursor.fetchall()]
