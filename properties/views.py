@@ -128,12 +128,8 @@ class PropertyFormView(ObjectFormView):
 
     queryset = Property.objects.select_related("list_agent__user", "list_office")
     form_class = PropertyForm
+    form_takes_user = True
     template_name = "properties/property_form.html"
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["user"] = self.request.user
-        return kwargs
 
     def save(self, form):
         if self.object is None:

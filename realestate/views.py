@@ -79,6 +79,7 @@ class ObjectFormView(ScopedMixin, FormView):
 
     action = "change"
     success_message = "Saved."
+    form_takes_user = False  # the form offers only what the signed-in person may pick
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -95,6 +96,8 @@ class ObjectFormView(ScopedMixin, FormView):
         kwargs = super().get_form_kwargs()
         # The form cleans a copy: the service compares the stored values with the new ones.
         kwargs["instance"] = copy.copy(self.object)
+        if self.form_takes_user:
+            kwargs["user"] = self.request.user
         return kwargs
 
     def get_context_data(self, **kwargs):

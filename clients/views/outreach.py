@@ -90,13 +90,9 @@ class TemplateListView(ObjectListView):
 class TemplateFormView(ObjectFormView):
     queryset = MessageTemplate.objects.all()
     form_class = MessageTemplateForm
+    form_takes_user = True
     template_name = "clients/outreach/template_form.html"
     action = CHANGE
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["user"] = self.request.user
-        return kwargs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -316,13 +312,9 @@ class CampaignListView(ObjectListView):
 class CampaignFormView(ObjectFormView):
     queryset = Campaign.objects.all()
     form_class = CampaignForm
+    form_takes_user = True
     template_name = "clients/outreach/campaign_form.html"
     action = CHANGE
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["user"] = self.request.user
-        return kwargs
 
 
 class CampaignCreateView(CampaignFormView):

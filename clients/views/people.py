@@ -176,12 +176,8 @@ class ClientFormView(ObjectFormView):
 
     queryset = client_details()
     form_class = ClientForm
+    form_takes_user = True
     template_name = "clients/client_form.html"
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["user"] = self.request.user
-        return kwargs
 
     def get_preference_form(self):
         """The buyer's wishes, asked for when a client is added; a page of their own later."""
@@ -465,12 +461,8 @@ class TaskFormView(ObjectFormView):
 
     queryset = task_rows()
     form_class = TaskForm
+    form_takes_user = True
     template_name = "clients/task_form.html"
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["user"] = self.request.user
-        return kwargs
 
     def get_initial(self):
         initial = super().get_initial()

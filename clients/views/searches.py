@@ -61,13 +61,9 @@ class SavedSearchFormView(ObjectFormView):
 
     queryset = SavedSearch.objects.select_related("client")
     form_class = SavedSearchForm
+    form_takes_user = True
     template_name = "clients/savedsearch_form.html"
     action = CHANGE
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["user"] = self.request.user
-        return kwargs
 
     def get_success_url(self):
         return f"{reverse('clients:searches')}?{urlencode({'client': self.object.client_id})}"

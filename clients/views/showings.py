@@ -123,11 +123,11 @@ def _client_zone_name(showing):
 class ShowingFormView(ObjectFormView):
     queryset = showing_list()
     form_class = ShowingForm
+    form_takes_user = True
     template_name = "clients/showing_form.html"
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["user"] = self.request.user
         kwargs["prefill"] = {
             "listing": _int_param(self.request, "listing"),
             "client": _int_param(self.request, "client"),

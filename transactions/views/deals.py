@@ -138,12 +138,8 @@ class DealFormView(ObjectFormView):
 
     queryset = deal_details()
     form_class = DealForm
+    form_takes_user = True
     template_name = "transactions/deal_form.html"
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["user"] = self.request.user
-        return kwargs
 
     def form_valid(self, form):
         try:
