@@ -1,8 +1,8 @@
 """``{% listing_cards listings %}``: the listing cards of the list page and the dashboard.
 
 The cards are written with ``format_html`` rather than a template included once per card: a
-page shows up to 96 of them, and the template engine took about 120 µs a card (two fifths of
-the list page's rendering); this takes a third of that. Every value is escaped by
+page shows up to 96 of them, and the template engine took about 120 µs a card (most of the
+list page's rendering); this takes under half of that. Every value is escaped by
 ``format_html``, as the template would have done.
 """
 
