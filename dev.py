@@ -56,9 +56,20 @@ def local_env(**extra):
     return env
 
 
+def run_env(port):
+    """The environment of the web, worker and beat processes of ``run``.
+
+    honcho gives each process a ``PORT`` of its own (the web's, then +100 for each): the links
+    the worker puts in emails must still point at the web's.
+    """
+    env = local_env(PORT=str(port))
+    env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
+    return env
+
+
 def run(port):
     ensure_environment()
-    env = local_env(PORT=str(port))
+    env = run_env(port)
     (ROOT / "var").mkdir(exist_ok=True)
     step("Preparing the database")
     call(PYTHON, "manage.py", "migrate", "--no-input", "--verbosity", "0", env=env)
