@@ -27,9 +27,10 @@ class AgentsConfig(AppConfig):
 
         post_migrate.connect(_sync_role_groups, dispatch_uid="agents.role_groups")
 
+        # Every app reads through these connections; this one, the foundation, sets them up
+        # (and registers the ``__any`` lookup with them).
         from realestate.database import timestamps_read_compiled
 
-        # Every app reads through these connections; this one, the foundation, sets them up.
         connection_created.connect(timestamps_read_compiled, dispatch_uid="realestate.timestamps")
 
 

@@ -308,7 +308,7 @@ def home_duplicates_refresh(*, brokerage_id, home_keys):
     if not keys:
         return set()
     homes = defaultdict(list)
-    rows = Property.objects.filter(brokerage_id=brokerage_id, home_key__in=keys)
+    rows = Property.objects.filter(brokerage_id=brokerage_id, home_key__any=keys)
     if len(keys) > SHARED_HOMES_FIRST:
         # Most homes of a big batch have one listing, already unflagged: only the others need
         # their rows read.
@@ -320,7 +320,7 @@ def home_duplicates_refresh(*, brokerage_id, home_keys):
         )
         if not keys:
             return set()
-        rows = Property.objects.filter(brokerage_id=brokerage_id, home_key__in=keys)
+        rows = Property.objects.filter(brokerage_id=brokerage_id, home_key__any=keys)
     for row in rows.values_list(*HOME_ROW_FIELDS):
         homes[row[1]].append(row)
     duplicates, to_flag, to_clear = set(), [], []
@@ -334,9 +334,9 @@ def home_duplicates_refresh(*, brokerage_id, home_keys):
             if duplicate != flagged:
                 (to_flag if duplicate else to_clear).append(pk)
     if to_flag:
-        Property.objects.filter(pk__in=to_flag).update(home_duplicate=True)
+        Property.objects.filter(pk__any=to_flag).update(home_duplicate=True)
     if to_clear:
-        Property.objects.filter(pk__in=to_clear).update(home_duplicate=False)
+        Property.objects.filter(pk__any=to_clear).update(home_duplicate=False)
     return duplicates
 
 

@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from psycopg.pq import Format
 
 from properties.models import Property
@@ -46,3 +47,30 @@ def test_timestamps_read_back_are_the_aware_utc_moments_written(postgresql, pers
             "SELECT %s::timestamptz AT TIME ZONE 'UTC' = %s", [moment, "2026-03-29 01:30:15.123456"]
         )
         assert cursor.fetchone() == (True,)
+
+
+def test_any_finds_what_in_finds(personas):
+    listings = [make_listing(personas.agent.user, street_number=str(n)) for n in range(1, 5)]
+    wanted = [listings[0].pk, listings[2].pk, None, listings[2].pk]
+
+    found = set(Property.objects.filter(pk__any=wanted).values_list("pk", flat=True))
+
+    assert found == set(Property.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    assert found == {listings[0].pk, listings[2].pk}
+    keys = [listings[1].home_key, "no-such-home"]
+    assert list(Property.objects.filter(home_key__any=keys)) == [listings[1]]
+    assert not Property.objects.filter(pk__any=[]).exists()
+    # A subquery is sent as ``__in`` sends it.
+    others = Property.objects.exclude(pk=listings[3].pk).values("pk")
+    assert Property.objects.filter(pk__any=others).count() == 3
+
+
+def test_any_sends_postgresql_one_array_however_many_values(postgresql, personas):
+    listing = make_listing(personas.agent.user)
+    with CaptureQueriesContext(connection) as queries:
+        found = list(Property.objects.filter(pk__any=[listing.pk, *range(-1000, 0)]))
+
+    assert found == [listing]
+    (query,) = queries.captured_queries
+    assert "= ANY(" in query["sql"]
+    assert " IN (" not in query["sql"]
