@@ -42,8 +42,8 @@ class AnyOf(In):
     """``field__any=values``: ``__in`` with PostgreSQL sent ``= ANY(array)``, one parameter
     however many values.
 
-    psycopg lays a query's placeholders out in Python: for a sync page's thousand keys that
-    took longer than PostgreSQL took to run the query. Other databases get ``IN (...)``; a
+    psycopg splits a query at each ``%s`` in Python: for a sync page's thousand keys that took
+    longer than PostgreSQL took to run the query. Other databases get ``IN (...)``; a
     subquery is sent as ``__in`` sends it.
     """
 
