@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "realestate.context_processors.actor",
+                "realestate.context_processors.nav",
             ],
             "builtins": ["realestate.formatting"],
         },
