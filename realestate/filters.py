@@ -1,5 +1,7 @@
 """Filter machinery shared by every app's filter sets."""
 
+import copy
+
 import django_filters
 from django.db.models import F
 from django_filters.filters import (
@@ -18,7 +20,17 @@ class StaticFormFilterSet(django_filters.FilterSet):
     request (a form copies its fields when it is made). A filter whose choices come from the
     request or the database (``queryset=callable``, ``AllValuesFilter``) builds its field from
     them: a filter set holding one keeps django-filter's form class per filter set.
+
+    Each request's filter set and form deep-copy the filters and the fields. Their lists of
+    choices are the same for every request, so the copies share them (``SharedChoices``): the
+    copying took half as long again with them.
     """
+
+    def __init__(self, *args, **kwargs):
+        cls = type(self)
+        if not isinstance(cls.__dict__.get("base_filters"), SharedChoices):
+            cls.base_filters = SharedChoices(cls.base_filters)
+        super().__init__(*args, **kwargs)
 
     def get_form_class(self):
         cls = type(self)
@@ -26,6 +38,7 @@ class StaticFormFilterSet(django_filters.FilterSet):
         if form_class is None:
             form_class = super().get_form_class()
             if cls._is_static():
+                form_class.base_fields = SharedChoices(form_class.base_fields)
                 cls._static_form_class = form_class
         return form_class
 
@@ -40,6 +53,25 @@ class StaticFormFilterSet(django_filters.FilterSet):
 
 
 CHOICES_FROM_ELSEWHERE = (QuerySetRequestMixin, AllValuesFilter, AllValuesMultipleFilter)
+
+
+class SharedChoices(dict):
+    """Filters or form fields by name, whose deep copies share their lists of choices.
+
+    A list of choices is data, not state: setting a field's ``choices`` gives it a new
+    list, which leaves the shared one as it was. Nothing may change a shared list in place.
+    """
+
+    def __deepcopy__(self, memo):
+        for item in self.values():
+            choices = getattr(item, "_choices", None)  # a form field's
+            # django-filter's fields wrap theirs in an iterator that knows its field.
+            choices = getattr(choices, "choices", choices)
+            if choices is None:
+                choices = getattr(item, "extra", {}).get("choices")  # a filter's
+            if isinstance(choices, list):
+                memo[id(choices)] = choices
+        return {name: copy.deepcopy(item, memo) for name, item in self.items()}
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):

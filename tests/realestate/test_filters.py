@@ -1,6 +1,8 @@
 import django_filters
+from django.http import QueryDict
 
 from agents.models import Agent
+from properties.choices import PropertyType
 from properties.filtersets import PropertyFilterSet
 from properties.models import Property
 from realestate.filters import StaticFormFilterSet
@@ -40,3 +42,37 @@ def test_a_filter_whose_choices_come_from_the_request_gets_a_form_class_per_requ
     assert type(first.form) is not type(second.form)
     assert 'brokerage_id" = 1' in str(first.form.fields["agent"].queryset.query)
     assert 'brokerage_id" = 2' in str(second.form.fields["agent"].queryset.query)
+
+
+def test_filter_sets_share_lists_of_choices_but_not_filters_or_fields():
+    first = PropertyFilterSet(QueryDict("status=Active"), queryset=Property.objects.all())
+    second = PropertyFilterSet(QueryDict("status=Pending"), queryset=first.queryset)
+
+    assert first.filters["status"] is not second.filters["status"]
+    assert first.filters["status"].parent is first and second.filters["status"].parent is second
+    assert first.filters["status"].extra["choices"] is second.filters["status"].extra["choices"]
+    assert first.form.fields["status"] is not second.form.fields["status"]
+    first_choices, second_choices = (
+        form.fields["status"].choices for form in (first.form, second.form)
+    )
+    # django-filter's iterator of choices is the field's own; the list it wraps is shared.
+    assert first_choices.field is first.form.fields["status"]
+    assert first_choices.choices is second_choices.choices
+    assert first.form.is_valid() and second.form.is_valid()
+    assert (first.form.cleaned_data["status"], second.form.cleaned_data["status"]) == (
+        ["Active"],
+        ["Pending"],
+    )
+
+
+def test_setting_one_forms_choices_leaves_the_others_alone():
+    first = PropertyFilterSet({"property_type": "Land"}, queryset=Property.objects.all())
+    first.form.fields["property_type"].choices = [("Land", "Land only")]
+    second = PropertyFilterSet({"property_type": "Residential"}, queryset=first.queryset)
+
+    assert [value for value, _ in first.form.fields["property_type"].choices] == ["", "Land"]
+    assert [value for value, _ in second.form.fields["property_type"].choices] == [
+        "",
+        *PropertyType.values,
+    ]
+    assert second.form.is_valid()
