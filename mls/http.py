@@ -19,6 +19,7 @@ import socket
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 import orjson
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import exceptions as urllib3_exceptions
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
@@ -39,6 +41,7 @@ PHOTO_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ERROR_BODY_BYTES = 2048  # read from an error response, to quote in the message
 CHUNK_BYTES = 64 * 1024
+GZIP_WBITS = 16 + zlib.MAX_WBITS  # a gzip header and trailer around the deflate data
 USER_AGENT = "realestate-crm/1.0 (+MLS sync)"
 
 
@@ -552,22 +555,59 @@ def _read_capped(response, max_bytes):
         f"the response from {_host_of(response.url)} is larger than the "
         f"{_describe_bytes(max_bytes)} limit ({response.url})"
     )
+    encoding = response.headers.get("Content-Encoding", "identity").lower()
     declared = response.headers.get("Content-Length", "")
-    encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
-    if declared.isdigit() and not encoded and int(declared) > max_bytes:
+    if declared.isdigit() and encoding == "identity" and int(declared) > max_bytes:
         response.close()
         raise too_large
-    chunks = []
-    total = 0
     try:
+        if encoding == "gzip":
+            return _gunzip_capped(_encoded_chunks(response), max_bytes, too_large)
+        chunks = []
+        total = 0
         for chunk in response.iter_content(CHUNK_BYTES):
             total += len(chunk)
             if total > max_bytes:
                 raise too_large
             chunks.append(chunk)
+        return b"".join(chunks)
     finally:
         response.close()
-    return b"".join(chunks)
+
+
+def _encoded_chunks(response):
+    """The body as sent, still encoded, with the errors ``iter_content`` would raise."""
+    try:
+        yield from response.raw.stream(CHUNK_BYTES, decode_content=False)
+    except urllib3_exceptions.ProtocolError as error:
+        raise requests.exceptions.ChunkedEncodingError(error) from error
+    except urllib3_exceptions.ReadTimeoutError as error:
+        raise requests.ConnectionError(error) from error
+    except urllib3_exceptions.SSLError as error:
+        raise requests.exceptions.SSLError(error) from error
+
+
+def _gunzip_capped(chunks, max_bytes, too_large):
+    """Gzip-decoded ``chunks``, never more than ``max_bytes`` of them (a gzip bomb stops at
+    the cap). Decoded here rather than by urllib3, which took twice as long for a feed page."""
+    decoded = []
+    total = 0
+    decoder = zlib.decompressobj(GZIP_WBITS)
+    for chunk in chunks:
+        while chunk:
+            try:
+                piece = decoder.decompress(chunk, max_bytes - total + 1)
+            except zlib.error as error:
+                raise requests.exceptions.ContentDecodingError(error) from error
+            total += len(piece)
+            if total > max_bytes:
+                raise too_large
+            decoded.append(piece)
+            chunk = b""
+            if decoder.eof:  # the next member of a multi-member body
+                chunk = decoder.unused_data
+                decoder = zlib.decompressobj(GZIP_WBITS)
+    return b"".join(decoded)
 
 
 def _read_some(response, limit):

@@ -3,8 +3,11 @@ import socket
 import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from types import SimpleNamespace
 
 import pytest
+import requests
+from urllib3.exceptions import ProtocolError
 
 from mls.http import (
     NO_RETRIES,
@@ -17,6 +20,7 @@ from mls.http import (
     RetryPolicy,
     TooManyRedirects,
     UnexpectedContentType,
+    _encoded_chunks,
     address_refusal,
     fetch_bytes,
     parse_retry_after,
@@ -243,6 +247,41 @@ def test_the_cap_applies_to_the_decoded_body_of_a_gzip_response(feed_server, mak
     session = make_session(allow_private_network=True, max_bytes=1024 * 1024)
     with pytest.raises(ResponseTooLarge, match="larger than the 1 MB limit"):
         session.get(feed_server.url("/bomb"))
+
+
+def test_a_gzip_body_of_several_members_is_decoded_whole(feed_server, make_session):
+    body = gzip.compress(b'{"value": [1, ') + gzip.compress(b"2]}")
+    feed_server.script("/feed", Reply(body=body, headers={"Content-Encoding": "gzip"}))
+    session = make_session(allow_private_network=True)
+
+    assert session.get(feed_server.url("/feed")).json() == {"value": [1, 2]}
+
+
+def test_a_gzip_body_exactly_at_the_cap_is_read(feed_server, make_session):
+    feed_server.script("/feed", Reply(body=b"x" * 1024 * 1024, gzip=True))
+    session = make_session(allow_private_network=True, max_bytes=1024 * 1024)
+
+    assert len(session.get(feed_server.url("/feed")).content) == 1024 * 1024
+
+
+def test_a_corrupt_gzip_body_is_an_error_that_says_so(feed_server, make_session):
+    body = gzip.compress(b"x" * 10_000)
+    corrupt = body[:20] + bytes(255 - byte for byte in body[20:40]) + body[40:]
+    feed_server.script("/feed", Reply(body=corrupt, headers={"Content-Encoding": "gzip"}))
+    session = make_session(allow_private_network=True)
+
+    with pytest.raises(HttpError, match="could not be decoded"):
+        session.get(feed_server.url("/feed"))
+
+
+def test_a_connection_broken_in_a_gzip_body_is_reported_as_requests_reports_it():
+    class BrokenRaw:
+        def stream(self, amount, decode_content):
+            yield gzip.compress(b"part")[:10]
+            raise ProtocolError("Connection broken: IncompleteRead")
+
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        list(_encoded_chunks(SimpleNamespace(raw=BrokenRaw())))
 
 
 def test_photos_of_an_accepted_content_type_are_downloaded(feed_server):
