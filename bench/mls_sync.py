@@ -266,6 +266,9 @@ def measure(args, database_url, endpoint):
             ),
         )
     )
+    # An unchanged feed is read again at the next interval, after autovacuum has been through
+    # what the full sync wrote: measured then, not while a vacuum of it would be running.
+    settle()
     again = run_sync(database_url, endpoint, args.page_size, RunKind.FULL)
     rate = again["fetched"] / again["seconds"]
     _report("unchanged re-sync", again, rate)
@@ -286,8 +289,9 @@ def measure(args, database_url, endpoint):
 def settle():
     """Vacuum and analyze what the syncs wrote, as autovacuum soon would.
 
-    The write stage is timed page by page; an autovacuum of the hundred thousand new rows
-    starting in the middle of it would be measured instead of the two writers.
+    The re-sync and the write stage come after it: an autovacuum of the hundred thousand new
+    rows (and the first reads of them, which set their hint bits) running in the middle of
+    them would be measured instead of the sync and the two writers.
     """
     from django.db import connection
 
