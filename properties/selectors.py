@@ -68,7 +68,9 @@ CARD_FIELDS = (
     "list_agent__user__username",
     "list_agent__user__first_name",
     "list_agent__user__last_name",
-    # The MLS display rule's disclaimer under the cards (compliance), in the same query.
+)
+# The MLS display rule's disclaimer under the cards of a page (compliance), in the same query.
+CARD_RULE_FIELDS = (
     "mls_provider__name",
     "mls_provider__high_water_mark",
     "mls_provider__display_rule__disclaimer",
@@ -79,9 +81,20 @@ CARD_FIELDS = (
 
 def property_cards():
     """Listings with what a listing card shows: its agent, cover thumbnail and MLS rule."""
-    return Property.objects.select_related("list_agent__user", "mls_provider__display_rule").only(
-        *CARD_FIELDS
+    return (
+        property_rows()
+        .select_related("mls_provider__display_rule")
+        .only(*CARD_FIELDS, *CARD_RULE_FIELDS)
     )
+
+
+def property_rows():
+    """Listings with what the API's list of listings shows: a card without the MLS rule.
+
+    The API's list carries no disclaimer: leaving the feed and its rule out of the query
+    spares two joins, and two of the five objects made for each MLS listing.
+    """
+    return Property.objects.select_related("list_agent__user").only(*CARD_FIELDS)
 
 
 def property_details():

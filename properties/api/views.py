@@ -21,7 +21,7 @@ from properties.api.serializers import (
     TimelineEntrySerializer,
 )
 from properties.filtersets import PropertyFilterSet
-from properties.selectors import property_cards, property_details, property_timeline
+from properties.selectors import property_details, property_rows, property_timeline
 from properties.services import (
     listing_archive,
     listing_create,
@@ -83,7 +83,7 @@ class PropertyViewSet(
     filterset_class = PropertyFilterSet
 
     def get_base_queryset(self):
-        return property_cards() if self.action == "list" else property_details()
+        return property_rows() if self.action == "list" else property_details()
 
     def get_required_action(self):
         # Archiving a listing (DELETE) and removing a photo change the listing: the same right
