@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from properties.choices import MediaStatus
 from properties.models import PropertyMedia
 from properties.tasks import media_process_task
+from realestate.celery import app as product_app
 from tests.testing.factories import image_bytes, make_listing
 
 pytestmark = [pytest.mark.celery_broker, pytest.mark.django_db(transaction=True)]
@@ -58,11 +59,16 @@ def worker_app(request, tmp_path):
     celery_app.conf.update(
         task_always_eager=False, task_ignore_result=False, **request.param(tmp_path)
     )
-    with start_worker(
-        celery_app, pool="solo", queues=["default", "photos"], perform_ping_check=False
-    ):
-        yield celery_app
-    celery_app.close()
+    try:
+        with start_worker(
+            celery_app, pool="solo", queues=["default", "photos"], perform_ping_check=False
+        ):
+            yield celery_app
+    finally:
+        celery_app.close()
+        # The worker made the test app the current one: the tests after this one send the
+        # product's tasks through the product's app.
+        product_app.set_current()
 
 
 def test_a_worker_makes_the_photo_variants_from_the_queue(worker_app, personas, settings):
