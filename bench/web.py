@@ -225,17 +225,28 @@ def seed_listings(brokerage, agents, total):
         listing.home_key = listing.build_home_key()
         batch.append(listing)
         if len(batch) == BATCH_SIZE:
-            Property.objects.bulk_create(batch)
+            _insert(brokerage, batch)
             batch = []
             print(f"  seeded {number + 1}/{total}", end="\r", flush=True)
-    if batch:
-        Property.objects.bulk_create(batch)
+    _insert(brokerage, batch)
     if connection.vendor == "postgresql":
         # What autovacuum would have done by the time a real table got this big: planner
         # statistics, and the visibility map that lets a COUNT(*) use an index-only scan.
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE properties_property")
     print(f"Seed: {total - existing} listings in {time.perf_counter() - started:.1f} s.")
+
+
+def _insert(brokerage, listings):
+    """Insert a batch; then, as the listing services do, decide and count the homes it shares
+    (a few random addresses come out twice)."""
+    from properties.models import Property
+    from properties.services import home_duplicates_refresh
+
+    Property.objects.bulk_create(listings)
+    home_duplicates_refresh(
+        brokerage_id=brokerage.pk, home_keys={listing.home_key for listing in listings}
+    )
 
 
 def detail_listing(brokerage, agent_user):

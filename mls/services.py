@@ -314,7 +314,8 @@ LISTING_UPDATE_FIELDS = [
     "cover_thumbnail",
     "search_document",
     "home_key",
-    "home_duplicate",  # written unflagged, then decided again for the page's homes
+    "home_duplicate",  # written unflagged and alone, then decided again for the page's homes
+    "home_listings_count",
     "updated_at",
 ]
 ANALYZE_AFTER = 1000  # new listings in a run, then each fourfold: the planner's statistics

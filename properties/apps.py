@@ -13,7 +13,13 @@ class PropertiesConfig(AppConfig):
         # Derived columns (search text, home key and flag): the address change is logged already.
         auditlog.register(
             Property,
-            exclude_fields=["search_document", "home_key", "home_duplicate", "updated_at"],
+            exclude_fields=[
+                "search_document",
+                "home_key",
+                "home_duplicate",
+                "home_listings_count",
+                "updated_at",
+            ],
         )
         # Variants and processing state are the photo pipeline's, not a person's, changes.
         auditlog.register(

@@ -95,10 +95,7 @@ class PropertyFilterSet(StaticFormFilterSet):
         if cleaned_data.get("archived") is None:
             # With the duplicate filter, exactly the partial condition of the list's index.
             queryset = queryset.filter(archived_at__isnull=True)
-        user = getattr(self.request, "user", None)
-        return property_homes(
-            queryset, user=user, one_per_home=not cleaned_data.get("all_listings")
-        )
+        return property_homes(queryset, one_per_home=not cleaned_data.get("all_listings"))
 
 
 class CMAFilterSet(django_filters.FilterSet):

@@ -201,6 +201,12 @@ class Property(models.Model):
         editable=False,
         help_text="Another listing of the same home stands for it on the lists.",
     )
+    # Kept by ``services.home_duplicates_refresh`` too: the lists show it without a subquery.
+    home_listings_count = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="How many listings of the brokerage are of this home, this one included.",
+    )
     archived_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -163,7 +163,8 @@ def listing_update(*, listing, data, actor, source=ChangeSource.LOCAL):
     listing.search_document = listing.build_search_document()
     listing.home_key = listing.build_home_key()
     if not listing.home_key:
-        listing.home_duplicate = False  # no home, so no other listing stands for it
+        # No home, so no other listing stands for it or shares it.
+        listing.home_duplicate, listing.home_listings_count = False, 1
     listing.modification_timestamp = timezone.now()
     listing.full_clean()
     listing.save()
@@ -278,6 +279,7 @@ HOME_ROW_FIELDS = (
     "modification_timestamp",
     "archived_at",
     "home_duplicate",
+    "home_listings_count",
 )
 
 
@@ -288,62 +290,81 @@ def _home_primary_order(row):
 
 
 def home_duplicates_refresh(*, brokerage_id, home_keys):
-    """Decide again which listing stands for each of these homes; flag the others as duplicates.
+    """Decide again which listing stands for each of these homes; flag the others as duplicates,
+    and count each home's listings.
 
     A home is the listings of a brokerage with the same non-empty ``home_key``. Its primary
     listing is chosen among its current (not archived) ones, by status (on the market, then
     closed, then the rest), then the newest ``modification_timestamp``, then the lowest id; its
     other current listings get ``home_duplicate=True`` and the lists hide them. An archived
-    listing, or one without a key, is never a duplicate.
+    listing, or one without a key, is never a duplicate. Every listing of a home, archived ones
+    included, gets ``home_listings_count``: how many there are (the cards' "2 listings").
 
     Call it after any write that changes a listing's home key, status, modification time or
     archived state, with the old and the new keys of the listings written (a listing that moved
     to another home may have stood for the old one). Empty keys are ignored: a write that
-    empties a listing's key writes ``home_duplicate=False`` with it. One query reads the homes'
-    listings (for a big batch, a first one finds the homes with more than one listing or a
-    flag), at most two UPDATEs write the flags that change; no key, no query. Returns the ids
-    of those homes' listings that are duplicates now.
+    empties a listing's key writes ``home_duplicate=False`` and ``home_listings_count=1`` with
+    it. One query reads the homes' listings (for a big batch, a first one finds the homes with
+    more than one listing, a flag or a count to correct), and an UPDATE per value writes the
+    flags and counts that change; no key, no query. Returns the ids of those homes' listings
+    that are duplicates now.
     """
+    return _homes_refresh(brokerage_id, home_keys)[0]
+
+
+def _homes_refresh(brokerage_id, home_keys):
+    """``home_duplicates_refresh``: the duplicates' ids, and each listing read with its count."""
     keys = {key for key in home_keys if key}
     if not keys:
-        return set()
+        return set(), {}
     homes = defaultdict(list)
     rows = Property.objects.filter(brokerage_id=brokerage_id, home_key__any=keys)
     if len(keys) > SHARED_HOMES_FIRST:
-        # Most homes of a big batch have one listing, already unflagged: only the others need
-        # their rows read.
+        # Most homes of a big batch have one listing, already unflagged and counted: only the
+        # others need their rows read.
         keys = set(
             rows.values("home_key")
-            .annotate(listings=Count("pk"), flagged=Count("pk", filter=Q(home_duplicate=True)))
-            .filter(Q(listings__gt=1) | Q(flagged__gt=0))
+            .annotate(
+                listings=Count("pk"),
+                flagged=Count("pk", filter=Q(home_duplicate=True)),
+                miscounted=Count("pk", filter=~Q(home_listings_count=1)),
+            )
+            .filter(Q(listings__gt=1) | Q(flagged__gt=0) | Q(miscounted__gt=0))
             .values_list("home_key", flat=True)
         )
         if not keys:
-            return set()
+            return set(), {}
         rows = Property.objects.filter(brokerage_id=brokerage_id, home_key__any=keys)
     for row in rows.values_list(*HOME_ROW_FIELDS):
         homes[row[1]].append(row)
-    duplicates, to_flag, to_clear = set(), [], []
+    duplicates, counts, to_flag, to_clear = set(), {}, [], []
+    recount = defaultdict(list)  # count -> ids of listings stored with another
     for listings in homes.values():
         current = [row for row in listings if row[4] is None]
         primary = max(current, key=_home_primary_order)[0] if current else None
-        for pk, _, _, _, archived_at, flagged in listings:
+        for pk, _, _, _, archived_at, flagged, counted in listings:
             duplicate = archived_at is None and pk != primary
             if duplicate:
                 duplicates.add(pk)
             if duplicate != flagged:
                 (to_flag if duplicate else to_clear).append(pk)
+            counts[pk] = len(listings)
+            if counted != len(listings):
+                recount[len(listings)].append(pk)
     if to_flag:
         Property.objects.filter(pk__any=to_flag).update(home_duplicate=True)
     if to_clear:
         Property.objects.filter(pk__any=to_clear).update(home_duplicate=False)
-    return duplicates
+    for count, pks in recount.items():
+        Property.objects.filter(pk__any=pks).update(home_listings_count=count)
+    return duplicates, counts
 
 
 def _home_refresh(listing, *home_keys):
-    """Refresh the listing's home(s) and keep the instance's own flag as stored."""
-    duplicates = home_duplicates_refresh(brokerage_id=listing.brokerage_id, home_keys=home_keys)
+    """Refresh the listing's home(s) and keep the instance's own flag and count as stored."""
+    duplicates, counts = _homes_refresh(listing.brokerage_id, home_keys)
     listing.home_duplicate = listing.pk in duplicates
+    listing.home_listings_count = counts.get(listing.pk, 1)
 
 
 def listing_share(*, listing, agent, actor, can_change=False):

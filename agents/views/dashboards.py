@@ -52,9 +52,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         week_ago = timezone.now() - timedelta(days=7)
         # One row per home, as on the listing page: a second feed's copy is not news.
         new_this_week = (
-            property_homes(current, user=user)
-            .filter(created_at__gte=week_ago)
-            .order_by("-created_at", "-pk")
+            property_homes(current).filter(created_at__gte=week_ago).order_by("-created_at", "-pk")
         )
         mine = current.filter(list_agent__user=user)
         status_counts = property_status_counts(listings=mine)

@@ -53,8 +53,7 @@ HOME_LISTINGS = (
 
 @register.simple_tag
 def listing_cards(listings):
-    """One card per listing (``properties.selectors.property_cards`` brings what they show,
-    ``property_homes`` the home's count of listings)."""
+    """One card per listing (``properties.selectors.property_cards`` brings what they show)."""
     detail_url = reverse("properties:detail", args=[_ANY_ID])
     url_head, url_tail = detail_url.split(str(_ANY_ID))
     return SafeString(
@@ -72,9 +71,8 @@ def _card(listing, url):
         meta.append(f" · {_text(listing.list_agent.name)}")
     if listing.archived_at:
         meta.append(ARCHIVED)
-    home_listings = getattr(listing, "home_listings_count", 1)
-    if home_listings > 1:
-        meta.append(HOME_LISTINGS.format(url, home_listings))
+    if listing.home_listings_count > 1:
+        meta.append(HOME_LISTINGS.format(url, listing.home_listings_count))
     return CARD.format(
         archived_class=" listing-card--archived" if listing.archived_at else "",
         photo_class="" if thumbnail else " listing-card__photo--none",

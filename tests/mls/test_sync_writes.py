@@ -296,3 +296,22 @@ def test_the_same_home_from_two_feeds_shows_once_and_the_other_takes_over_when_i
 
     coastal.refresh_from_db()
     assert coastal.home_duplicate is False
+
+
+def test_a_sync_keeps_each_listing_count_of_its_home(provider, personas):
+    other = make_mls_provider(personas.brokerage, name="Bay MLS")
+    sync(provider, [record("K1", minutes=1)])
+    sync(other, [record("B7", minutes=2, StreetSuffix="Rd", ListingId="BAY-7")])
+
+    counts = [
+        listing(feed, key).home_listings_count for feed, key in ((provider, "K1"), (other, "B7"))
+    ]
+    assert counts == [2, 2]
+
+    # The second feed corrects the address: two homes of one listing each.
+    sync(other, [record("B7", minutes=3, StreetNumber="999", ListingId="BAY-7")])
+
+    counts = [
+        listing(feed, key).home_listings_count for feed, key in ((provider, "K1"), (other, "B7"))
+    ]
+    assert counts == [1, 1]

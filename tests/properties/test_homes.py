@@ -387,6 +387,77 @@ def test_the_migration_flags_what_the_refresh_would(personas):
     )
 
 
+# ---------- how many listings a home has ----------
+
+
+def stored_counts(*listings):
+    counts = dict(
+        Property.objects.filter(pk__in=[x.pk for x in listings]).values_list(
+            "pk", "home_listings_count"
+        )
+    )
+    return [counts[listing.pk] for listing in listings]
+
+
+def test_each_listing_of_a_home_stores_how_many_listings_the_home_has(personas):
+    actor = personas.agent.user
+    first = make_listing(actor, **ADDRESS)
+    assert first.home_listings_count == 1
+    second = make_listing(actor, **{**ADDRESS, "street_suffix": "Street"})
+    assert second.home_listings_count == 2  # the instance says what is stored
+    archived = make_listing(actor, **ADDRESS)
+    listing_archive(listing=archived, actor=actor)
+    assert stored_counts(first, second, archived) == [3, 3, 3]  # archived, still a listing of it
+
+    moved = listing_update(listing=second, data={"street_number": "999"}, actor=actor)
+
+    assert moved.home_listings_count == 1
+    assert stored_counts(first, second, archived) == [2, 1, 2]
+
+
+def test_a_listing_without_an_address_key_counts_as_alone(personas):
+    actor = personas.agent.user
+    first, second = make_listing(actor, **ADDRESS), make_listing(actor, **ADDRESS)
+
+    keyless = listing_update(listing=second, data={"street_number": ""}, actor=actor)
+
+    assert keyless.home_key == ""
+    assert keyless.home_listings_count == 1
+    assert stored_counts(first, second) == [1, 1]
+
+
+def test_a_big_batch_corrects_a_count_left_wrong(personas, django_assert_num_queries):
+    actor = personas.agent.user
+    singles = [
+        make_listing(actor, **{**ADDRESS, "street_number": str(5000 + n)}) for n in range(60)
+    ]
+    stale = singles[3]
+    Property.objects.filter(pk=stale.pk).update(home_listings_count=2)
+    keys = {listing.home_key for listing in singles}
+
+    # The miscounted home found, its row read, its count written.
+    with django_assert_num_queries(3):
+        home_duplicates_refresh(brokerage_id=personas.brokerage.pk, home_keys=keys)
+
+    assert stored_counts(*singles) == [1] * 60
+
+
+def test_the_count_migration_counts_what_the_refresh_would(personas):
+    actor = personas.agent.user
+    for number, listings in (("1", 2), ("2", 3), ("3", 1)):
+        for _ in range(listings):
+            make_listing(actor, **{**ADDRESS, "street_number": number})
+    make_listing(actor, **{**ADDRESS, "street_number": ""})
+    expected = dict(Property.objects.values_list("pk", "home_listings_count"))
+    assert sorted(expected.values()) == [1, 1, 2, 2, 3, 3, 3]
+    Property.objects.update(home_listings_count=1)
+
+    migration = importlib.import_module("properties.migrations.0011_home_listings_count")
+    migration.count_home_listings(apps, None)
+
+    assert dict(Property.objects.values_list("pk", "home_listings_count")) == expected
+
+
 # ---------- one card per home ----------
 
 
