@@ -24,6 +24,7 @@ from properties.choices import (
     PropertyType,
     StandardStatus,
 )
+from realestate.database import PartialRowsModel
 from realestate.permissions import scoped
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -39,7 +40,7 @@ def storage_url(name):
 
 
 @scoped(brokerage="brokerage", owner="list_agent__user")
-class Property(models.Model):
+class Property(PartialRowsModel, models.Model):
     """A listing: a home for sale or lease, entered by the brokerage or received from an MLS."""
 
     # Indexed by the composite indexes below, which all start with the brokerage.

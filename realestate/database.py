@@ -1,9 +1,11 @@
-"""How the product's connections to PostgreSQL read what it sends back."""
+"""How the product's connections to PostgreSQL read what it sends back, and how rows become
+model instances."""
 
 from datetime import UTC
+from functools import lru_cache
 
 import psycopg
-from django.db.models import Field
+from django.db.models import DEFERRED, Field
 from django.db.models.lookups import In
 from psycopg.pq import Format
 
@@ -55,3 +57,28 @@ class AnyOf(In):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         _, values = self.process_rhs(compiler, connection)  # each prepared as ``__in`` does
         return f"{lhs} = ANY(%s)", (*lhs_params, list(values))
+
+
+class PartialRowsModel:
+    """A model mixin that makes instances of rows read with ``only()`` or ``defer()`` faster.
+
+    Django's ``Model.from_db`` places each value read by looking every field of the model up in
+    the list of the columns read: for a listing card (31 of 77 columns) that took 20 µs a row,
+    three times as long as making the instance. Here each field's place is worked out once per
+    set of columns read; Django then gets a full row, with its own marker for a deferred field.
+    """
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        if len(values) != len(cls._meta.concrete_fields):
+            layout = _partial_row_layout(cls, tuple(field_names))
+            values = [values[place] if place >= 0 else DEFERRED for place in layout]
+        return super().from_db(db, field_names, values)
+
+
+@lru_cache(maxsize=256)
+def _partial_row_layout(model, field_names):
+    """Where each concrete field of ``model`` is in a row of ``field_names`` (-1: not read)."""
+    places = {name: place for place, name in enumerate(field_names)}
+    return tuple(places.get(field.attname, -1) for field in model._meta.concrete_fields)
+

@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from psycopg.pq import Format
 
 from properties.models import Property
+from realestate import database
 from realestate.database import TIMESTAMPTZ, UTCTimestamptzLoader
 from tests.testing.factories import make_listing
 
@@ -74,3 +75,47 @@ def test_any_sends_postgresql_one_array_however_many_values(postgresql, personas
     (query,) = queries.captured_queries
     assert "= ANY(" in query["sql"]
     assert " IN (" not in query["sql"]
+
+
+# ---------- rows read with only() or defer() ----------
+
+
+def test_a_partial_row_holds_the_values_read_and_defers_the_rest(personas, monkeypatch):
+    listing = make_listing(personas.agent.user, city="Salem", public_remarks="Sunny.")
+    full = Property.objects.get(pk=listing.pk)
+    read = []
+    monkeypatch.setattr(database, "_partial_row_layout", _spy(read, database._partial_row_layout))
+
+    partial = Property.objects.only("city", "list_price", "home_key").get(pk=listing.pk)
+
+    assert read, "the mixin placed the values"
+    assert (partial.pk, partial.city, partial.list_price, partial.home_key) == (
+        full.pk,
+        full.city,
+        full.list_price,
+        full.home_key,
+    )
+    assert "public_remarks" in partial.get_deferred_fields()
+    assert "city" not in partial.get_deferred_fields()
+    with CaptureQueriesContext(connection) as queries:
+        assert partial.public_remarks == "Sunny."  # loaded when asked for, as Django does
+    assert len(queries) == 1
+
+
+def test_deferred_columns_and_related_rows_read_in_one_query_keep_their_values(personas):
+    listing = make_listing(personas.agent.user, city="Dover")
+    rows = Property.objects.select_related("list_agent__user").defer("public_remarks")
+
+    row = rows.get(pk=listing.pk)
+
+    assert row.get_deferred_fields() == {"public_remarks"}
+    assert (row.city, row.list_agent.user.username) == ("Dover", personas.agent.user.username)
+    assert row.modification_timestamp == Property.objects.get(pk=listing.pk).modification_timestamp
+
+
+def _spy(calls, function):
+    def spy(*args):
+        calls.append(args)
+        return function(*args)
+
+    return spy
