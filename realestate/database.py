@@ -81,4 +81,3 @@ def _partial_row_layout(model, field_names):
     """Where each concrete field of ``model`` is in a row of ``field_names`` (-1: not read)."""
     places = {name: place for place, name in enumerate(field_names)}
     return tuple(places.get(field.attname, -1) for field in model._meta.concrete_fields)
-
