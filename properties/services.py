@@ -305,9 +305,9 @@ def home_duplicates_refresh(*, brokerage_id, home_keys):
     to another home may have stood for the old one). Empty keys are ignored: a write that
     empties a listing's key writes ``home_duplicate=False`` and ``home_listings_count=1`` with
     it. One query reads the homes' listings (for a big batch, a first one finds the homes with
-    more than one listing, a flag or a count to correct), and an UPDATE per value writes the
-    flags and counts that change; no key, no query. Returns the ids of those homes' listings
-    that are duplicates now.
+    more than one listing, a flag or a count to correct), and an UPDATE per pair of values
+    writes the flags and counts that change, each listing once; no key, no query. Returns the
+    ids of those homes' listings that are duplicates now.
     """
     return _homes_refresh(brokerage_id, home_keys)[0]
 
@@ -337,8 +337,8 @@ def _homes_refresh(brokerage_id, home_keys):
         rows = Property.objects.filter(brokerage_id=brokerage_id, home_key__any=keys)
     for row in rows.values_list(*HOME_ROW_FIELDS):
         homes[row[1]].append(row)
-    duplicates, counts, to_flag, to_clear = set(), {}, [], []
-    recount = defaultdict(list)  # count -> ids of listings stored with another
+    duplicates, counts = set(), {}
+    to_write = defaultdict(list)  # (flag, count) -> ids of listings stored with another
     for listings in homes.values():
         current = [row for row in listings if row[4] is None]
         primary = max(current, key=_home_primary_order)[0] if current else None
@@ -346,17 +346,14 @@ def _homes_refresh(brokerage_id, home_keys):
             duplicate = archived_at is None and pk != primary
             if duplicate:
                 duplicates.add(pk)
-            if duplicate != flagged:
-                (to_flag if duplicate else to_clear).append(pk)
             counts[pk] = len(listings)
-            if counted != len(listings):
-                recount[len(listings)].append(pk)
-    if to_flag:
-        Property.objects.filter(pk__any=to_flag).update(home_duplicate=True)
-    if to_clear:
-        Property.objects.filter(pk__any=to_clear).update(home_duplicate=False)
-    for count, pks in recount.items():
-        Property.objects.filter(pk__any=pks).update(home_listings_count=count)
+            if (duplicate, len(listings)) != (flagged, counted):
+                to_write[duplicate, len(listings)].append(pk)
+    # A listing whose flag and count both change is written once.
+    for (duplicate, count), pks in to_write.items():
+        Property.objects.filter(pk__any=pks).update(
+            home_duplicate=duplicate, home_listings_count=count
+        )
     return duplicates, counts
 
 
