@@ -1,9 +1,13 @@
+import hashlib
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models.expressions import RawSQL
 
 from agents.choices import ROLE_PRECEDENCE, Role
-from agents.models import Agent, Notification
+from agents.models import Agent, Brokerage, Notification
 from realestate.permissions import restrict
 
 _ROLE_BY_LABEL = {role.label: role for role in Role}
@@ -32,9 +36,29 @@ _TOP_ROLE_LABEL = _top_role_label()
 
 
 def agent_role_for_user(*, user):
-    """The user's active agent profile (or None) and their highest role, in one query."""
+    """The user's active agent profile (or None) and their highest role.
+
+    Every request asks (``actor_for``), so the answer is kept in the cache for
+    ``ACTOR_CACHE_SECONDS``: one cache read instead of a query. ``agents.receivers`` drops a
+    user's entry when their agent profile, role groups or brokerage change, at once and again
+    when the change commits. The entry is neither read nor written inside a transaction, which
+    may be changing exactly this. Each read unpickles its own instances, so nothing a request
+    does to them reaches another request.
+    """
     if not user.is_authenticated:
         return None, None
+    if transaction.get_connection().in_atomic_block:
+        return _agent_role_query(user)
+    key = actor_cache_key(user.pk)
+    cached = cache.get(key)
+    if cached is None:
+        cached = _agent_role_query(user)
+        cache.set(key, cached, ACTOR_CACHE_SECONDS)
+    return cached
+
+
+def _agent_role_query(user):
+    """The user's active agent profile and highest role, in one query."""
     # One agent per user: no ordering (and no join for the agents' default order) needed.
     agent = next(
         iter(
@@ -48,6 +72,26 @@ def agent_role_for_user(*, user):
     if agent is None:
         return None, None
     return agent, _ROLE_BY_LABEL.get(agent.role_label, Role.VIEWER)
+
+
+# How long a user's agent profile and role stay cached. A change made through the models is
+# seen at once; this bounds a change the receivers cannot see (raw SQL, another process whose
+# cache is not shared with this one, such as the local-memory cache of development).
+ACTOR_CACHE_SECONDS = 60
+
+
+def _actor_cache_prefix():
+    """The cache key's prefix names the cached models' columns: a deploy that changes them
+    reads none of the entries pickled before it."""
+    columns = [f.attname for model in (Agent, Brokerage) for f in model._meta.concrete_fields]
+    return "actor:" + hashlib.sha256(" ".join(columns).encode()).hexdigest()[:12] + ":"
+
+
+_ACTOR_CACHE_PREFIX = _actor_cache_prefix()
+
+
+def actor_cache_key(user_id):
+    return f"{_ACTOR_CACHE_PREFIX}{user_id}"
 
 
 def agent_cards():
