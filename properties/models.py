@@ -336,12 +336,16 @@ class Property(PartialRowsModel, models.Model):
     @property
     def current_days_on_market(self):
         """Days on market as the MLS reports it, or counted from the on-market date."""
+        return self.days_on_market_as_of(timezone.localdate())
+
+    def days_on_market_as_of(self, today):
+        """``current_days_on_market`` on the local date ``today`` (a list asks it once)."""
         if self.days_on_market is not None:
             return self.days_on_market
         start = self.on_market_date or self.listing_contract_date
         if start is None:
             return None
-        end = self.close_date or timezone.localdate()
+        end = self.close_date or today
         return max((end - start).days, 0)
 
     @property

@@ -109,7 +109,7 @@ TEMPLATES = [
                 "realestate.context_processors.actor",
                 "realestate.context_processors.nav",
             ],
-            "builtins": ["realestate.formatting"],
+            "builtins": ["realestate.formatting", "realestate.links"],
         },
     },
 ]

@@ -10,6 +10,7 @@ third of their cost).
 
 from django import template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from realestate.formatting import html_text, money, number, status_badge
@@ -54,15 +55,16 @@ def listing_cards(listings):
     """One card per listing (``properties.selectors.property_cards`` brings what they show)."""
     detail_url = reverse("properties:detail", args=[_ANY_ID])
     url_head, url_tail = detail_url.split(str(_ANY_ID))
+    today = timezone.localdate()
     return SafeString(
-        "".join(_card(listing, f"{url_head}{listing.pk}{url_tail}") for listing in listings)
+        "".join(_card(listing, f"{url_head}{listing.pk}{url_tail}", today) for listing in listings)
     )
 
 
-def _card(listing, url):
+def _card(listing, url, today):
     url = html_text(url)
     thumbnail = listing.thumbnail_url
-    days = listing.current_days_on_market
+    days = listing.days_on_market_as_of(today)
     on_market = f"{days} day{'' if days == 1 else 's'} on market" if days is not None else ""
     meta = [on_market or NOT_ON_MARKET]
     if listing.list_agent:

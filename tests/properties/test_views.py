@@ -1,6 +1,7 @@
 """The agents' listing pages, for every persona."""
 
 import io
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from properties.choices import MediaStatus
@@ -148,6 +150,30 @@ def test_list_cards_show_the_cover_photo_or_the_placeholder_drawing(client_for, 
     css = (Path(settings.BASE_DIR) / "static/css/app.css").read_text()
     assert 'url("../img/no-photo.svg")' in css
     assert (Path(settings.BASE_DIR) / "static/img/no-photo.svg").exists()
+
+
+def test_list_cards_count_days_on_market_from_the_on_market_date_when_the_mls_gives_none(
+    client_for, personas
+):
+    today = timezone.localdate()
+    make_listing(
+        personas.agent.user,
+        days_on_market=None,
+        on_market_date=today - timedelta(days=12),
+        listing_contract_date=today - timedelta(days=20),
+    )
+    make_listing(
+        personas.agent.user,
+        street_name="Sold",
+        days_on_market=None,
+        on_market_date=today - timedelta(days=40),
+        close_date=today - timedelta(days=10),
+    )
+
+    content = client_for("agent").get(url("list")).content.decode()
+
+    assert "12 days on market" in content
+    assert "30 days on market" in content  # from on market to closing
 
 
 def test_list_cards_escape_what_they_show_and_link_each_listing(client_for, personas):
