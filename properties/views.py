@@ -26,9 +26,10 @@ from properties.forms import FEATURE_LIST_FIELDS, PhotoUploadForm, PropertyForm
 from properties.materials.listing import is_own_listing
 from properties.models import Property, PropertyMedia
 from properties.selectors import (
-    property_cards,
     property_details,
+    property_export_rows,
     property_home_listings,
+    property_rows,
     property_timeline,
 )
 from properties.services import (
@@ -50,7 +51,7 @@ DEFAULT_SORT = "-updated"
 class PropertyListView(ObjectListView):
     """The brokerage's listings, one card per home, with filters, search, sort and pages."""
 
-    queryset = property_cards()
+    queryset = property_rows()
     filterset_class = PropertyFilterSet
     template_name = "properties/property_list.html"
     partial_template_name = "properties/includes/property_results.html"
@@ -87,7 +88,7 @@ class PropertyExportView(LoginRequiredMixin, View):
     def get(self, request):
         from clients.api.intake import csv_response
 
-        rows = restrict(property_cards(), request.user)
+        rows = restrict(property_export_rows(), request.user)
         filterset = PropertyFilterSet(request.GET, queryset=rows, request=request)
         listings = list(filterset.qs[:EXPORT_LIMIT])
         listings_export_record(user=request.user, listings=listings)

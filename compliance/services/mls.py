@@ -56,22 +56,29 @@ def listing_mls_attribution(*, listing):
 
 def mls_card_disclaimers(*, listings, exported=False):
     """The disclaimers to show under a list of listing cards, one per feed whose rule asks
-    (every feed's, for an ``exported`` file).
+    (every feed's, for an ``exported`` file), in the order the feeds first appear.
 
-    The cards' query brings each listing's feed and rule along, so this costs no query.
+    One query reads the rules of the listings' feeds; none is made when no listing comes
+    from a feed.
     """
-    disclaimers = {}
-    for listing in listings:
-        provider = listing.mls_provider if _is_mls(listing) else None
-        rule = getattr(provider, "display_rule", None) if provider else None
-        wanted = rule is not None and (exported or rule.show_on_cards)
-        if wanted and provider.pk not in disclaimers:
-            disclaimers[provider.pk] = {
-                "provider": provider.name,
-                "disclaimer": rule.disclaimer_text(provider.high_water_mark),
-                "logo_url": rule.logo_url,
-            }
-    return list(disclaimers.values())
+    provider_ids = list(
+        dict.fromkeys(listing.mls_provider_id for listing in listings if _is_mls(listing))
+    )
+    if not provider_ids:
+        return []
+    rules = MLSDisplayRule.objects.select_related("provider").filter(provider_id__in=provider_ids)
+    if not exported:
+        rules = rules.filter(show_on_cards=True)
+    by_provider = {rule.provider_id: rule for rule in rules}
+    return [
+        {
+            "provider": rule.provider.name,
+            "disclaimer": rule.disclaimer_text(rule.provider.high_water_mark),
+            "logo_url": rule.logo_url,
+        }
+        for rule in (by_provider.get(provider_id) for provider_id in provider_ids)
+        if rule is not None
+    ]
 
 
 def listing_access_record(*, user, listing, kind=AccessKind.VIEW):

@@ -52,7 +52,7 @@ HOME_LISTINGS = (
 
 @register.simple_tag
 def listing_cards(listings):
-    """One card per listing (``properties.selectors.property_cards`` brings what they show)."""
+    """One card per listing (``properties.selectors.property_rows`` brings what they show)."""
     detail_url = reverse("properties:detail", args=[_ANY_ID])
     url_head, url_tail = detail_url.split(str(_ANY_ID))
     today = timezone.localdate()

@@ -78,7 +78,7 @@ def test_the_list_shows_the_disclaimer_only_when_the_rule_asks(client_for, provi
     assert DISCLAIMER in browser.get(reverse("properties:list")).content.decode()
 
 
-def test_the_listing_list_costs_the_same_queries_with_mls_listings_and_rules(
+def test_the_listing_list_reads_the_rules_of_all_its_feeds_in_one_query(
     client_for, personas, provider, django_assert_num_queries
 ):
     for _ in range(3):
@@ -92,9 +92,17 @@ def test_the_listing_list_costs_the_same_queries_with_mls_listings_and_rules(
     make_rule(other, show_on_cards=True)
     for n in range(3):
         make_mls_listing(personas.agent.user, provider if n % 2 else other, f"M{n}")
-    with django_assert_num_queries(len(local_only)):
+    with django_assert_num_queries(len(local_only) + 1):
         response = browser.get(reverse("properties:list"))
     assert response.content.decode().count(DISCLAIMER) == 2
+    third = make_provider(personas.brokerage, name="Third MLS")
+    make_rule(third, show_on_cards=True, disclaimer="Third MLS data, updated {last_updated}.")
+    for n in range(3):
+        make_mls_listing(personas.agent.user, third, f"T{n}")
+    with django_assert_num_queries(len(local_only) + 1):
+        response = browser.get(reverse("properties:list"))
+    assert response.content.decode().count(DISCLAIMER) == 2
+    assert "Third MLS data, updated" in response.content.decode()
 
 
 # ---------- access log ----------
@@ -161,6 +169,24 @@ def test_the_export_holds_the_listings_and_the_mls_disclaimer_and_is_logged(
     access = ListingAccess.objects.get()
     assert (access.kind, access.count, access.listing_ids) == ("export", 1, [mls_listing.pk])
     assert access.agent == personas.agent
+
+
+def test_the_export_queries_do_not_grow_with_its_listings_or_feeds(client_for, personas, provider):
+    make_rule(provider)
+    other = make_provider(personas.brokerage, name="Other MLS")
+    make_rule(other, disclaimer="Other MLS data.")
+    make_mls_listing(personas.agent.user, provider, "A0")
+    browser = client_for("agent")
+    export(browser)
+    with CaptureQueriesContext(connection) as one:
+        export(browser)
+    for n in range(1, 6):
+        make_mls_listing(personas.agent.user, provider if n % 2 else other, f"A{n}")
+    with CaptureQueriesContext(connection) as six:
+        text = export(browser)
+    assert len(six) == len(one)
+    assert text.count(",Bright MLS\r\n") == 4 and text.count(",Other MLS\r\n") == 2
+    assert "Bright MLS: Listing data" in text and "Other MLS: Other MLS data." in text
 
 
 def test_an_export_without_mls_listings_logs_nothing(client_for, local_listing):
