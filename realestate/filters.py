@@ -3,10 +3,14 @@
 import copy
 
 import django_filters
+from django import forms
 from django.db.models import F
+from django_filters.fields import ChoiceIterator
 from django_filters.filters import (
     AllValuesFilter,
     AllValuesMultipleFilter,
+    Filter,
+    FilterMethod,
     QuerySetRequestMixin,
 )
 
@@ -60,9 +64,18 @@ class SharedChoices(dict):
 
     A list of choices is data, not state: setting a field's ``choices`` gives it a new
     list, which leaves the shared one as it was. Nothing may change a shared list in place.
+
+    A filter or a field of the usual shape is copied by ``_filter_copy`` or ``_field_copy``:
+    they make what ``copy.deepcopy`` makes of it in a third of the time, because the generic
+    deep copy walks every attribute of every filter. Any other shape is deep-copied as usual.
     """
 
     def __deepcopy__(self, memo):
+        self.share_choices(memo)
+        return {name: _copy(item, memo) for name, item in self.items()}
+
+    def share_choices(self, memo):
+        """Enter the lists of choices in a deep copy's ``memo``: the copy keeps them."""
         for item in self.values():
             choices = getattr(item, "_choices", None)  # a form field's
             # django-filter's fields wrap theirs in an iterator that knows its field.
@@ -71,7 +84,89 @@ class SharedChoices(dict):
                 choices = getattr(item, "extra", {}).get("choices")  # a filter's
             if isinstance(choices, list):
                 memo[id(choices)] = choices
-        return {name: copy.deepcopy(item, memo) for name, item in self.items()}
+
+
+# What a django-filter filter holds: atoms, the ``extra`` arguments of its form field (each
+# of which the field copies when it is made), a map of names, and the method it calls.
+FILTER_STATE = frozenset(
+    {
+        "_label",
+        "_method",
+        "conjoined",
+        "creation_counter",
+        "distinct",
+        "exclude",
+        "extra",
+        "field_class",
+        "field_name",
+        "filter",
+        "lookup_expr",
+        "null_value",
+        "param_map",
+    }
+)
+# The deep copies of Django's fields and widgets that ``_field_copy`` makes the same way.
+FIELD_DEEPCOPIES = (forms.Field.__deepcopy__, forms.ChoiceField.__deepcopy__)
+WIDGET_DEEPCOPIES = (forms.Widget.__deepcopy__, forms.widgets.ChoiceWidget.__deepcopy__)
+
+
+def _copy(item, memo):
+    kind = type(item)
+    if isinstance(item, Filter):
+        usual = getattr(kind, "__deepcopy__", None) is None and item.__dict__.keys() <= FILTER_STATE
+        return _filter_copy(item) if usual else copy.deepcopy(item, memo)
+    if (
+        isinstance(item, forms.Field)
+        and kind.__deepcopy__ in FIELD_DEEPCOPIES
+        and type(item.widget).__deepcopy__ in WIDGET_DEEPCOPIES
+    ):
+        return _field_copy(item, memo)
+    return copy.deepcopy(item, memo)
+
+
+def _shallow(item):
+    """What ``copy.copy`` makes of a plain object."""
+    kind = type(item)
+    twin = kind.__new__(kind)
+    twin.__dict__.update(item.__dict__)
+    return twin
+
+
+def _filter_copy(filter_):
+    twin = _shallow(filter_)
+    twin.extra = filter_.extra.copy()
+    if "param_map" in filter_.__dict__:  # an ordering filter's
+        twin.param_map = filter_.param_map.copy()
+    if isinstance(filter_.__dict__.get("filter"), FilterMethod):
+        twin.filter = FilterMethod(twin)  # calls the method of the copy's filter set
+    return twin
+
+
+def _field_copy(field, memo):
+    """``forms.Field.__deepcopy__`` (and ``ChoiceField``'s), with plain shallow copies."""
+    twin = _shallow(field)
+    memo[id(field)] = twin
+    widget = field.widget
+    widget_twin = memo.get(id(widget))
+    if widget_twin is None:
+        widget_twin = _shallow(widget)
+        widget_twin.attrs = widget.attrs.copy()
+        if isinstance(widget, forms.widgets.ChoiceWidget):
+            widget_twin.choices = copy.copy(widget.choices)
+        memo[id(widget)] = widget_twin
+    twin.widget = widget_twin
+    twin.error_messages = field.error_messages.copy()
+    twin.validators = field.validators[:]
+    if isinstance(field, forms.ChoiceField):
+        choices = field._choices
+        if type(choices) is ChoiceIterator and choices.__dict__.keys() == {"field", "choices"}:
+            iterator = _shallow(choices)
+            iterator.field = memo.get(id(choices.field), choices.field)
+            iterator.choices = copy.deepcopy(choices.choices, memo)
+            twin._choices = iterator
+        else:
+            twin._choices = copy.deepcopy(choices, memo)
+    return twin
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):

@@ -1,11 +1,15 @@
+import copy
+import types
+
 import django_filters
 from django.http import QueryDict
+from django.utils.functional import Promise
 
 from agents.models import Agent
 from properties.choices import PropertyType
 from properties.filtersets import PropertyFilterSet
 from properties.models import Property
-from realestate.filters import StaticFormFilterSet
+from realestate.filters import SharedChoices, StaticFormFilterSet
 
 
 def test_a_filter_set_with_declared_fields_builds_its_form_class_once():
@@ -76,3 +80,72 @@ def test_setting_one_forms_choices_leaves_the_others_alone():
         *PropertyType.values,
     ]
     assert second.form.is_valid()
+
+
+ATOMS = (str, int, float, bool, type(None), type, types.FunctionType, types.BuiltinFunctionType)
+
+
+def _shape(item, originals, seen=None):
+    """``item`` as plain data: its types and values, which of its objects are the original's
+    (shared by the copy) and which point back into the copy itself."""
+    seen = {} if seen is None else seen
+    if isinstance(item, ATOMS):
+        return item
+    if isinstance(item, Promise):
+        return str(item)
+    if id(item) in seen:
+        return ("the same object as", seen[id(item)])
+    seen[id(item)] = len(seen)
+    ownership = "the original's" if id(item) in originals else "its own"
+    parts = [_shape(part, originals, seen) for part in _parts(item)]
+    return (type(item).__name__, ownership, parts)
+
+
+def _parts(item):
+    if isinstance(item, dict):
+        return [entry for pair in item.items() for entry in pair]
+    if isinstance(item, (list, tuple)):
+        return list(item)
+    if hasattr(item, "__dict__"):
+        return [entry for pair in sorted(vars(item).items()) for entry in pair]
+    return [repr(item)]  # a compiled pattern, a number
+
+
+def _ids(item, found):
+    if not isinstance(item, ATOMS + (Promise,)) and id(item) not in found:
+        found.add(id(item))
+        for part in _parts(item):
+            _ids(part, found)
+    return found
+
+
+def _quick_and_stock_copies(mapping):
+    quick = copy.deepcopy(mapping)
+    memo = {}
+    SharedChoices(mapping).share_choices(memo)
+    stock = {name: copy.deepcopy(item, memo) for name, item in mapping.items()}
+    return quick, stock
+
+
+def test_the_quick_copies_of_filters_and_fields_are_what_deepcopy_makes(db):
+    filterset = PropertyFilterSet({}, queryset=Property.objects.all())
+    for mapping in (PropertyFilterSet.base_filters, filterset.get_form_class().base_fields):
+        quick, stock = _quick_and_stock_copies(mapping)
+        originals = _ids(dict(mapping), set())
+        for name in mapping:
+            assert _shape(quick[name], originals) == _shape(stock[name], originals), name
+    # Each copy's method filter calls its own filter set; its choices know their own field.
+    first, second = (PropertyFilterSet({}, queryset=Property.objects.all()) for _ in "12")
+    assert first.filters["mine"].filter.f is first.filters["mine"]
+    assert first.filters["mine"].parent is first and second.filters["mine"].parent is second
+    assert first.form.fields["sort"].choices.field is first.form.fields["sort"]
+
+
+def test_a_filter_of_another_shape_is_deep_copied(db):
+    request = FakeRequest(1)
+    filterset = AgentChoiceFilterSet({}, queryset=Agent.objects.all(), request=request)
+    original = AgentChoiceFilterSet.base_filters["agent"]
+    copied = filterset.filters["agent"]
+    assert "queryset" in vars(original)  # not a shape the quick copy knows
+    assert copied is not original and copied.extra is not original.extra
+    assert copied.parent is filterset
