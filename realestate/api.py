@@ -1,5 +1,7 @@
 """The base of every API endpoint: scoped querysets, pagination and error shapes."""
 
+import copy
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -77,6 +79,24 @@ class ChoiceLabelField(serializers.CharField):
 
     def to_representation(self, value):
         return self.labels.get(value, value)
+
+
+class FieldsBuiltOnce:
+    """For a ``ModelSerializer``: its fields are built from the model once per class, then
+    deep-copied for each serializer, as DRF copies the fields a serializer declares.
+
+    DRF builds a model serializer's fields anew for every serializer (every request of a
+    list), reading the model's fields one by one: on the listing API that was as long as
+    serializing the page. The fields depend only on the class and its ``Meta``; a serializer
+    that changes its fields changes its own copies.
+    """
+
+    def get_fields(self):
+        cls = type(self)
+        built = cls.__dict__.get("_fields_built")
+        if built is None:
+            built = cls._fields_built = super().get_fields()
+        return copy.deepcopy(built)
 
 
 def exception_handler(exc, context):

@@ -152,7 +152,9 @@ def _field_copy(field, memo):
         widget_twin = _shallow(widget)
         widget_twin.attrs = widget.attrs.copy()
         if isinstance(widget, forms.widgets.ChoiceWidget):
-            widget_twin.choices = copy.copy(widget.choices)
+            choices = widget.choices
+            shallow = _shallow if type(choices) is ChoiceIterator else copy.copy
+            widget_twin.choices = shallow(choices)
         memo[id(widget)] = widget_twin
     twin.widget = widget_twin
     twin.error_messages = field.error_messages.copy()

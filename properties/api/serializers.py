@@ -18,7 +18,7 @@ from properties.images import VARIANT_FORMATS, VARIANT_SIZES
 from properties.models import Property, PropertyMedia
 from properties.selectors import property_home_listings
 from properties.services import LISTING_EDITABLE_FIELDS
-from realestate.api import ChoiceLabelField, VisibleRowField
+from realestate.api import ChoiceLabelField, FieldsBuiltOnce, VisibleRowField
 
 # Every stored column but the search index and the lists' duplicate flag, the database's business.
 LISTING_MODEL_FIELDS = [
@@ -97,7 +97,7 @@ class MediaUploadSerializer(serializers.Serializer):
     caption = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class PropertyListSerializer(serializers.ModelSerializer):
+class PropertyListSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """A listing card: address, price, status, size and the first photo's thumbnail."""
 
     standard_status_label = ChoiceLabelField(StandardStatus.choices, source="standard_status")
