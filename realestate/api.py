@@ -82,13 +82,16 @@ class ChoiceLabelField(serializers.CharField):
 
 
 class FieldsBuiltOnce:
-    """For a ``ModelSerializer``: its fields are built from the model once per class, then
-    deep-copied for each serializer, as DRF copies the fields a serializer declares.
+    """For a read-only ``ModelSerializer`` (a list's rows): its fields are built from the
+    model once per class, and each serializer gets copies of its own.
 
     DRF builds a model serializer's fields anew for every serializer (every request of a
-    list), reading the model's fields one by one: on the listing API that was as long as
-    serializing the page. The fields depend only on the class and its ``Meta``; a serializer
-    that changes its fields changes its own copies.
+    list), reading the model's fields one by one, then deep-copies declared fields by making
+    them again: on the listing API that took as long as serializing the page. The fields depend
+    only on the class and its ``Meta``. A copy (``field_twin``) has its own attributes and its
+    own style, error messages and validators; what a field only reads (its choices, labels,
+    help text) is shared. A field holding other fields (a nested serializer, a list field) is
+    deep-copied as DRF does.
     """
 
     def get_fields(self):
@@ -96,7 +99,25 @@ class FieldsBuiltOnce:
         built = cls.__dict__.get("_fields_built")
         if built is None:
             built = cls._fields_built = super().get_fields()
-        return copy.deepcopy(built)
+        return {name: field_twin(field) for name, field in built.items()}
+
+
+HOLDS_FIELDS = (serializers.BaseSerializer, serializers.ListField, serializers.DictField)
+
+
+def field_twin(field):
+    """A serializer field's copy for one serializer (see ``FieldsBuiltOnce``)."""
+    if isinstance(field, HOLDS_FIELDS):
+        return copy.deepcopy(field)
+    kind = type(field)
+    twin = kind.__new__(kind)
+    twin.__dict__.update(field.__dict__)
+    twin.style = dict(field.style)
+    twin.error_messages = dict(field.error_messages)
+    twin._kwargs = dict(field._kwargs)
+    if "_validators" in field.__dict__:
+        twin._validators = list(field._validators)
+    return twin
 
 
 def exception_handler(exc, context):

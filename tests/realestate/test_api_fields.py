@@ -50,3 +50,38 @@ def test_the_fields_are_those_drf_builds(fresh_class):
     assert [(name, repr(field)) for name, field in ours.items()] == [
         (name, repr(field)) for name, field in drfs.items()
     ]
+
+
+class BuiltByDRF(PropertyListSerializer):
+    """The same serializer with the fields DRF builds for every serializer."""
+
+    def get_fields(self):
+        return serializers.ModelSerializer.get_fields(self)
+
+
+def test_the_list_rows_are_what_drfs_own_fields_make(personas, rf):
+    from properties.selectors import property_rows
+    from properties.services import listing_archive
+    from tests.testing.factories import make_listing
+
+    make_listing(personas.agent.user, bedrooms_total=None, living_area=None)
+    listing_archive(listing=make_listing(personas.broker.user), actor=personas.broker.user)
+    make_listing(personas.agent.user, list_price="1234567.50", street_name="Ocean")
+    rows = list(property_rows().order_by("pk"))
+    context = {"request": rf.get("/api/v1/properties/")}
+    ours = PropertyListSerializer(rows, many=True, context=context).data
+    drfs = BuiltByDRF(rows, many=True, context=context).data
+    assert len(ours) == 3 and ours == drfs
+    assert {row["archived_at"] is None for row in ours} == {True, False}
+
+
+def test_nested_and_list_fields_are_deep_copied():
+    from realestate.api import field_twin
+
+    nested = serializers.ListField(child=serializers.CharField())
+    twin = field_twin(nested)
+    assert twin is not nested and twin.child is not nested.child
+    plain = serializers.CharField(max_length=5)
+    twin = field_twin(plain)
+    assert twin.validators == plain.validators and twin.validators is not plain.validators
+    assert twin.error_messages is not plain.error_messages
