@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from properties.choices import StandardStatus
 from realestate.formatting import html_text, money, number, status_badge
 
 register = template.Library()
@@ -41,6 +42,8 @@ CARD = (
     "  </div>\n"
     "</article>\n"
 )
+# ``get_standard_status_display`` builds this dict again for every card.
+STATUS_LABELS = dict(StandardStatus.choices)
 PHOTO = '<img src="{}" alt="" loading="lazy" width="200" height="150">'
 ARCHIVED = mark_safe(' · <span class="badge badge--archived">Archived</span>')
 NOT_ON_MARKET = "Not on market yet"
@@ -79,7 +82,10 @@ def _card(listing, url, today):
         url=url,
         photo=PHOTO.format(html_text(thumbnail)) if thumbnail else "",
         price=html_text(money(listing.list_price)),
-        status=status_badge(listing.standard_status, listing.get_standard_status_display()),
+        status=status_badge(
+            listing.standard_status,
+            STATUS_LABELS.get(listing.standard_status, listing.standard_status),
+        ),
         address=html_text(listing.street_address),
         city=html_text(listing.city),
         state=html_text(listing.state_or_province),

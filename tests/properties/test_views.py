@@ -176,6 +176,16 @@ def test_list_cards_count_days_on_market_from_the_on_market_date_when_the_mls_gi
     assert "30 days on market" in content  # from on market to closing
 
 
+def test_list_cards_show_each_status_by_its_label(client_for, personas):
+    make_listing(personas.agent.user, standard_status="ActiveUnderContract")
+    make_listing(personas.agent.user, standard_status="ComingSoon")
+
+    content = client_for("agent").get(url("list")).content.decode()
+
+    assert "Active Under Contract</span>" in content
+    assert "Coming Soon</span>" in content
+
+
 def test_list_cards_escape_what_they_show_and_link_each_listing(client_for, personas):
     odd = make_listing(
         personas.agent.user,
