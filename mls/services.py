@@ -47,6 +47,7 @@ from properties.choices import ChangeSource, ListingSource, MediaStatus
 from properties.models import PriceChange, Property, PropertyMedia, StatusChange
 from properties.reso import RESO_FIELDS
 from properties.services import (
+    home_duplicates_decide,
     home_duplicates_refresh,
     listing_change_payloads,
     listing_event_payload,
@@ -314,7 +315,7 @@ LISTING_UPDATE_FIELDS = [
     "cover_thumbnail",
     "search_document",
     "home_key",
-    "home_duplicate",  # written unflagged and alone, then decided again for the page's homes
+    "home_duplicate",  # decided for the page's homes before the write
     "home_listings_count",
     "updated_at",
 ]
@@ -483,13 +484,26 @@ def _write(provider, created, updated, rows):
         media_plans[listing.listing_key] = plan
         row.photos_count = len(listing.media)
         row.cover_thumbnail = media_cover(plan.first) if plan.changed else stored.cover_thumbnail
+        row.archived_at = _archived_once_back(stored)
         changed_rows.append(row)
+    # Homes are decided before the write, so that a row is written once, flag and count with it.
+    home_duplicates_decide(
+        brokerage_id=provider.brokerage_id,
+        new=new_rows,
+        changed=[(stored.pk, row) for (stored, _), row in zip(updated, changed_rows, strict=True)],
+    )
     ids = listings_write(new=new_rows, changed=changed_rows, update_fields=LISTING_UPDATE_FIELDS)
     _came_back([stored.pk for stored, _ in updated if stored.feed_removed_at is not None])
+    # A listing that left a home may have stood for it; one not written (a newer one is stored)
+    # was decided with values it does not have.
     home_duplicates_refresh(
         brokerage_id=provider.brokerage_id,
-        home_keys={row.home_key for row in (*new_rows, *changed_rows)}
-        | {stored.home_key for stored, _ in updated},
+        home_keys={
+            key
+            for (stored, listing), row in zip(updated, changed_rows, strict=True)
+            if stored.home_key != row.home_key or listing.listing_key not in ids
+            for key in (stored.home_key, row.home_key)
+        },
     )
     fetch = _media_write(ids, media_plans)
     _history_write(ids, created, updated)
@@ -542,6 +556,13 @@ def _came_back(pks):
     # Archived by the sync (at the moment it dropped them), not by a person: back on the lists.
     Property.objects.filter(pk__in=pks, archived_at=F("feed_removed_at")).update(archived_at=None)
     Property.objects.filter(pk__in=pks).update(feed_removed_at=None)
+
+
+def _archived_once_back(stored):
+    """The ``archived_at`` a stored listing has once written (``_came_back``)."""
+    if stored.feed_removed_at is not None and stored.archived_at == stored.feed_removed_at:
+        return None
+    return stored.archived_at
 
 
 def _agents_by_mls_id(provider):

@@ -2,6 +2,7 @@
 
 import hashlib
 import logging
+import math
 import uuid
 from collections import defaultdict
 
@@ -339,22 +340,82 @@ def _homes_refresh(brokerage_id, home_keys):
         homes[row[1]].append(row)
     duplicates, counts = set(), {}
     to_write = defaultdict(list)  # (flag, count) -> ids of listings stored with another
+    for row, duplicate, count in _home_decisions(homes):
+        pk, *_, flagged, counted = row
+        if duplicate:
+            duplicates.add(pk)
+        counts[pk] = count
+        if (duplicate, count) != (flagged, counted):
+            to_write[duplicate, count].append(pk)
+    _homes_write(to_write)
+    return duplicates, counts
+
+
+def home_duplicates_decide(*, brokerage_id, new=(), changed=()):
+    """Decide the homes of listings before they are written: ``home_duplicates_refresh`` for a
+    batch about to be written, which then writes each of its rows once.
+
+    ``new`` are unsaved listings, which will take ids above every stored one in this order;
+    ``changed`` are ``(id, instance)`` pairs of stored listings. The instances hold the values
+    they are about to be written with (a stored one, the ``archived_at`` it will have), and
+    each gets its ``home_duplicate`` and ``home_listings_count``. The brokerage's other
+    listings of those homes whose flag or count changes are updated now. When a stored
+    listing leaves a home, refresh its old key after the write: it may have stood for it.
+    One query reads the other listings of the homes; an UPDATE per pair of values writes
+    those that change.
+    """
+    # A new listing's id is not known yet but is above every stored one. Among equals ``max``
+    # keeps the first, and new listings come last, in their order: the lowest id first.
+    listings = [*changed, *((math.inf, listing) for listing in new)]
+    keys = {listing.home_key for _, listing in listings if listing.home_key}
+    homes = defaultdict(list)
+    if keys:
+        rows = Property.objects.filter(brokerage_id=brokerage_id, home_key__any=keys)
+        if changed:
+            rows = rows.exclude(pk__any=[pk for pk, _ in changed])
+        for row in rows.values_list(*HOME_ROW_FIELDS):
+            homes[row[1]].append(row)
+    for pk, listing in listings:
+        if not listing.home_key:
+            listing.home_duplicate, listing.home_listings_count = False, 1
+            continue
+        homes[listing.home_key].append(
+            (
+                pk,
+                listing.home_key,
+                listing.standard_status,
+                listing.modification_timestamp,
+                listing.archived_at,
+                listing,
+            )
+        )
+    to_write = defaultdict(list)
+    for row, duplicate, count in _home_decisions(homes):
+        if isinstance(row[-1], Property):
+            row[-1].home_duplicate, row[-1].home_listings_count = duplicate, count
+        elif (duplicate, count) != tuple(row[-2:]):
+            to_write[duplicate, count].append(row[0])
+    _homes_write(to_write)
+
+
+def _home_decisions(homes):
+    """``(row, duplicate, count)`` for every listing of ``homes`` (key -> rows as the refresh
+    reads them): the primary listing of each home is the greatest by ``_home_primary_order``
+    among its current ones, and every other current one is a duplicate."""
     for listings in homes.values():
-        current = [row for row in listings if row[4] is None]
-        primary = max(current, key=_home_primary_order)[0] if current else None
-        for pk, _, _, _, archived_at, flagged, counted in listings:
-            duplicate = archived_at is None and pk != primary
-            if duplicate:
-                duplicates.add(pk)
-            counts[pk] = len(listings)
-            if (duplicate, len(listings)) != (flagged, counted):
-                to_write[duplicate, len(listings)].append(pk)
-    # A listing whose flag and count both change is written once.
+        primary = max(
+            (row for row in listings if row[4] is None), key=_home_primary_order, default=None
+        )
+        for row in listings:
+            yield row, row[4] is None and row is not primary, len(listings)
+
+
+def _homes_write(to_write):
+    """Write ``{(flag, count): ids}``: a listing whose flag and count both change, once."""
     for (duplicate, count), pks in to_write.items():
         Property.objects.filter(pk__any=pks).update(
             home_duplicate=duplicate, home_listings_count=count
         )
-    return duplicates, counts
 
 
 def _home_refresh(listing, *home_keys):

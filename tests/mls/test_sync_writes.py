@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from mls import signals
@@ -18,6 +20,7 @@ from mls.providers.base import Cursor, FeedProvider, Page
 from mls.services import provider_sync
 from properties.choices import ChangeSource, MediaStatus
 from properties.models import PriceChange, Property, PropertyMedia, StatusChange
+from properties.services import home_duplicates_refresh
 from tests.testing.factories import make_agent, make_mls_provider
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("queued_tasks")]
@@ -315,3 +318,85 @@ def test_a_sync_keeps_each_listing_count_of_its_home(provider, personas):
         listing(feed, key).home_listings_count for feed, key in ((provider, "K1"), (other, "B7"))
     ]
     assert counts == [1, 1]
+
+
+def homes_of(*providers):
+    """``{listing key: (home_duplicate, home_listings_count)}`` of the feeds' listings."""
+    return {
+        key: (duplicate, count)
+        for key, duplicate, count in Property.objects.filter(
+            mls_provider__in=providers
+        ).values_list("listing_key", "home_duplicate", "home_listings_count")
+    }
+
+
+def assert_a_refresh_changes_nothing(brokerage):
+    """What the syncs decided is what deciding again from the stored listings decides."""
+    keys = set(Property.objects.filter(brokerage=brokerage).values_list("home_key", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        home_duplicates_refresh(brokerage_id=brokerage.pk, home_keys=keys)
+    assert not [query for query in queries if query["sql"].startswith("UPDATE")]
+
+
+def test_homes_a_sync_decides_before_writing_are_what_a_refresh_decides(provider, personas):
+    other = make_mls_provider(personas.brokerage, name="Bay MLS")
+    elsewhere = {"StreetNumber": "40", "StreetName": "Elm"}
+    sync(
+        provider,
+        [record("K1", minutes=1), record("K2", minutes=2), record("K3", minutes=1, **elsewhere)],
+        [record("K4", minutes=3), record("K5", minutes=1, StandardStatus="Closed", **elsewhere)],
+    )
+    assert homes_of(provider) == {
+        "K1": (True, 3),
+        "K2": (True, 3),
+        "K4": (False, 3),  # the newest of the home
+        "K3": (False, 2),  # on the market before a newer closed sale
+        "K5": (True, 2),
+    }
+    assert_a_refresh_changes_nothing(personas.brokerage)
+
+    # The other feed lists the second home; K4 moves to a home of its own; K1 is dropped.
+    sync(other, [record("B1", minutes=5, **elsewhere)])
+    sync(
+        provider,
+        [
+            record("K4", minutes=6, StreetNumber="7"),
+            record("K1", minutes=6, StandardStatus="Delete"),
+        ],
+    )
+    assert homes_of(provider, other) == {
+        "K1": (False, 2),  # off the lists: never a duplicate, still counted
+        "K2": (False, 2),
+        "K4": (False, 1),
+        "K3": (True, 3),
+        "K5": (True, 3),
+        "B1": (False, 3),
+    }
+    assert_a_refresh_changes_nothing(personas.brokerage)
+
+
+def test_a_page_of_new_listings_writes_each_once_with_its_home_decided(provider):
+    with CaptureQueriesContext(connection) as queries:
+        sync(provider, [record("K1", minutes=1), record("K2", minutes=1), record("K3")])
+
+    assert homes_of(provider) == {"K1": (False, 3), "K2": (True, 3), "K3": (True, 3)}
+    updates = [query["sql"] for query in queries if query["sql"].startswith("UPDATE")]
+    assert not [sql for sql in updates if "properties_property" in sql], updates
+
+
+def test_a_new_listing_as_recent_as_a_stored_one_of_its_home_does_not_take_over(provider):
+    sync(provider, [record("K1", minutes=1)])
+    sync(provider, [record("K2", minutes=1)])  # a tie: the first listing entered stands
+
+    assert homes_of(provider) == {"K1": (False, 2), "K2": (True, 2)}
+
+
+def test_a_listing_the_feed_brings_back_stands_for_its_home_again(provider):
+    sync(provider, [record("K1", minutes=1), record("K2", minutes=2)])
+    sync(provider, [record("K2", minutes=3, StandardStatus="Delete")])
+    assert homes_of(provider) == {"K1": (False, 2), "K2": (False, 2)}
+
+    sync(provider, [record("K2", minutes=4)])  # back on the lists, and the newest
+
+    assert homes_of(provider) == {"K1": (True, 2), "K2": (False, 2)}
+    assert_a_refresh_changes_nothing(provider.brokerage)
