@@ -175,6 +175,7 @@ class Property(PartialRowsModel, models.Model):
         null=True,
         blank=True,
         related_name="listings",
+        db_index=False,  # property_office, where set: a feed's listings mostly have none
     )
     list_agent_mls_id = models.CharField("list agent MLS ID", max_length=50, blank=True)
     list_office_mls_id = models.CharField("list office MLS ID", max_length=50, blank=True)
@@ -215,6 +216,7 @@ class Property(PartialRowsModel, models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # property_author, where set: a feed's listings have none
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -258,7 +260,22 @@ class Property(PartialRowsModel, models.Model):
             # The listings of a home: the duplicate refresh, the cards' count and the detail.
             models.Index(fields=["brokerage", "home_key"], name="property_home"),
             models.Index(fields=["brokerage", "list_price"], name="property_price"),
-            models.Index(fields=["list_agent", "-modification_timestamp"], name="property_agent"),
+            # Most MLS listings have no agent, office or author of the brokerage's.
+            models.Index(
+                fields=["list_agent", "-modification_timestamp"],
+                name="property_agent",
+                condition=Q(list_agent__isnull=False),
+            ),
+            models.Index(
+                fields=["list_office"],
+                name="property_office",
+                condition=Q(list_office__isnull=False),
+            ),
+            models.Index(
+                fields=["created_by"],
+                name="property_author",
+                condition=Q(created_by__isnull=False),
+            ),
             # Market statistics of a town (``properties.market``), read from the index alone
             # (a listing row is wide): its sales by close date, and its listings by the day
             # they came on the market.
@@ -394,7 +411,12 @@ def media_upload_to(instance, filename):
 class PropertyMedia(models.Model):
     """One ordered photo of a listing: the original and its processed variants."""
 
-    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="media")
+    property = models.ForeignKey(
+        Property,
+        on_delete=models.CASCADE,
+        related_name="media",
+        db_index=False,  # media_order starts with it
+    )
     uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     position = models.PositiveSmallIntegerField(default=0)
     caption = models.CharField(max_length=200, blank=True)
@@ -444,10 +466,20 @@ class PropertyMedia(models.Model):
 class HistoryEntry(models.Model):
     """What every timeline row has: the listing, when, who and from where."""
 
-    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="%(class)ss")
+    property = models.ForeignKey(
+        Property,
+        on_delete=models.CASCADE,
+        related_name="%(class)ss",
+        db_index=False,  # each history's "..._recent" index starts with it
+    )
     changed_at = models.DateTimeField(default=timezone.now)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # indexed where set: a feed's history has no author
     )
     source = models.CharField(max_length=10, choices=ChangeSource.choices)
 
@@ -464,7 +496,14 @@ class PriceChange(HistoryEntry):
     new_price = models.DecimalField(**MONEY)
 
     class Meta(HistoryEntry.Meta):
-        indexes = [models.Index(fields=["property", "-changed_at"], name="price_change_recent")]
+        indexes = [
+            models.Index(fields=["property", "-changed_at"], name="price_change_recent"),
+            models.Index(
+                fields=["changed_by"],
+                name="price_change_author",
+                condition=Q(changed_by__isnull=False),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.old_price} → {self.new_price}"
@@ -482,7 +521,14 @@ class StatusChange(HistoryEntry):
     new_status = models.CharField(max_length=24, choices=StandardStatus.choices)
 
     class Meta(HistoryEntry.Meta):
-        indexes = [models.Index(fields=["property", "-changed_at"], name="status_change_recent")]
+        indexes = [
+            models.Index(fields=["property", "-changed_at"], name="status_change_recent"),
+            models.Index(
+                fields=["changed_by"],
+                name="status_change_author",
+                condition=Q(changed_by__isnull=False),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.old_status or '—'} → {self.new_status}"

@@ -5,6 +5,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from agents.choices import EventName, NotificationKind
@@ -17,7 +18,10 @@ class Event(models.Model):
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     brokerage = models.ForeignKey(
-        "agents.Brokerage", on_delete=models.CASCADE, related_name="events"
+        "agents.Brokerage",
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,  # event_brokerage_time starts with it
     )
     name = models.CharField(max_length=40, choices=EventName.choices)
     occurred_at = models.DateTimeField(default=timezone.now)
@@ -27,9 +31,15 @@ class Event(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # event_actor, of the events a person made
     )
     subject_type = models.ForeignKey(
-        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        ContentType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # event_subject starts with it
     )
     subject_id = models.CharField(max_length=40, blank=True)
     subject = GenericForeignKey("subject_type", "subject_id")
@@ -41,6 +51,8 @@ class Event(models.Model):
             models.Index(fields=["brokerage", "-occurred_at"], name="event_brokerage_time"),
             models.Index(fields=["name", "-occurred_at"], name="event_name_time"),
             models.Index(fields=["subject_type", "subject_id"], name="event_subject"),
+            # Most events are the system's (a sync's): only those a person made are indexed.
+            models.Index(fields=["actor"], name="event_actor", condition=Q(actor__isnull=False)),
         ]
 
     def __str__(self):
