@@ -400,3 +400,64 @@ def test_a_listing_the_feed_brings_back_stands_for_its_home_again(provider):
 
     assert homes_of(provider) == {"K1": (True, 2), "K2": (False, 2)}
     assert_a_refresh_changes_nothing(provider.brokerage)
+
+
+LISTING_OWN_COLUMNS = {"id", "mls_provider", "created_at", "updated_at"}
+MEDIA_OWN_COLUMNS = {"id", "uuid", "property", "created_at"}
+
+
+def stored_rows(provider):
+    """Each listing's columns and its photos' (less ids and times), by listing key."""
+    listing_fields = [
+        field.attname
+        for field in Property._meta.concrete_fields
+        if field.name not in LISTING_OWN_COLUMNS
+    ]
+    media_fields = [
+        field.attname
+        for field in PropertyMedia._meta.concrete_fields
+        if field.name not in MEDIA_OWN_COLUMNS
+    ]
+    return {
+        row.listing_key: (
+            {name: getattr(row, name) for name in listing_fields},
+            sorted(row.media.values_list(*media_fields)),
+        )
+        for row in Property.objects.filter(mls_provider=provider).prefetch_related("media")
+    }
+
+
+def test_rows_built_while_the_feed_is_read_are_the_rows_built_at_the_write(provider, personas):
+    """A full sync of a new feed builds its listing rows in the reading thread; an incremental
+    one at the write. Both write the same listings and photos, whatever their text holds."""
+    agent = make_agent(personas.brokerage)
+    agent.mls_agent_id = "AG-77"
+    agent.save(update_fields=["mls_agent_id"])
+    records = [
+        record(
+            "K1",
+            PublicRemarks='Tabs\there, a new\nline, a back\\slash, "quotes", café — 100%',
+            InteriorFeatures=["Walk-In Closet(s)", 'Wet "Bar"', "Back\\slash"],
+            ListAgentMlsId="AG-77",
+            ListPrice=512345.67,
+            photos=["p1", "p2", "p3"],
+        ),
+        record("K2", minutes=1, BedroomsTotal=None, PublicRemarks="", photos=[]),
+        record("K3", minutes=2, StreetNumber="9", UnitNumber="\\N", ListAgentMlsId="NOBODY"),
+    ]
+    other = make_mls_provider(personas.brokerage, name="Bay MLS")
+
+    sync(provider, records)  # rows built while the feed is read
+    sync(other, records, kind=RunKind.INCREMENTAL)  # rows built at the write
+
+    made_ahead, made_at_write = stored_rows(provider), stored_rows(other)
+    assert set(made_ahead) == {"K1", "K2", "K3"}
+    assert made_ahead["K1"][0]["public_remarks"].startswith("Tabs\there, a new\nline")
+    assert made_ahead["K1"][0]["list_agent_id"] == agent.pk
+    assert made_ahead["K3"][0]["unit_number"] == "\\N"
+    assert len(made_ahead["K1"][1]) == 3
+    for key in made_ahead:
+        ahead, at_write = made_ahead[key], made_at_write[key]
+        # The two feeds list the same homes: each feed's copy counts the other's.
+        ahead[0].pop("home_duplicate"), at_write[0].pop("home_duplicate")
+        assert ahead == at_write, key
