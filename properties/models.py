@@ -486,6 +486,13 @@ class HistoryEntry(models.Model):
     class Meta:
         abstract = True
         ordering = ["-changed_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["changed_by"],
+                name="%(class)s_author",
+                condition=Q(changed_by__isnull=False),
+            ),
+        ]
 
 
 @scoped(parent="property")
@@ -497,12 +504,8 @@ class PriceChange(HistoryEntry):
 
     class Meta(HistoryEntry.Meta):
         indexes = [
+            *HistoryEntry.Meta.indexes,
             models.Index(fields=["property", "-changed_at"], name="price_change_recent"),
-            models.Index(
-                fields=["changed_by"],
-                name="price_change_author",
-                condition=Q(changed_by__isnull=False),
-            ),
         ]
 
     def __str__(self):
@@ -522,12 +525,8 @@ class StatusChange(HistoryEntry):
 
     class Meta(HistoryEntry.Meta):
         indexes = [
+            *HistoryEntry.Meta.indexes,
             models.Index(fields=["property", "-changed_at"], name="status_change_recent"),
-            models.Index(
-                fields=["changed_by"],
-                name="status_change_author",
-                condition=Q(changed_by__isnull=False),
-            ),
         ]
 
     def __str__(self):
