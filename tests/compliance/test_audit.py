@@ -8,6 +8,7 @@ from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
+from django.utils import timezone
 
 from compliance.models import SecurityEvent, SecurityEventKind
 from compliance.services.security import security_event_record
@@ -62,7 +63,8 @@ def test_the_audit_page_filters_by_user_object_date_and_action(client_for, histo
             "content_type": property_type.pk,
             "object_id": listing.pk,
             "action": LogEntry.Action.UPDATE,
-            "date_after": listing.created_at.date().isoformat(),
+            # The page's dates are the brokerage's (the current time zone), not UTC's.
+            "date_after": timezone.localdate(listing.created_at).isoformat(),
         },
     ).context["entries"]
     assert [entry.object_pk for entry in entries] == [str(listing.pk)]
